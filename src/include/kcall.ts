@@ -1,0 +1,200 @@
+/**
+ * Kernel calls: numbers (A era, base 0x600) and one request/reply layout per implemented
+ * call. The kernel's call vector and the library's `sys*` wrappers are both typed from
+ * this file. MINIX: include/minix/com.h (MINIX-SPEC §3.3).
+ */
+import { defineLayout, type Layout, type FieldKind } from "./message.ts";
+
+export const KERNEL_CALL = 0x600;
+
+/** Every A-era kernel call number (call − KERNEL_CALL). */
+export const KCALL_NR = {
+  SYS_FORK: 0,
+  SYS_EXEC: 1,
+  SYS_CLEAR: 2,
+  SYS_SCHEDULE: 3,
+  SYS_PRIVCTL: 4,
+  SYS_TRACE: 5,
+  SYS_KILL: 6,
+  SYS_GETKSIG: 7,
+  SYS_ENDKSIG: 8,
+  SYS_SIGSEND: 9,
+  SYS_SIGRETURN: 10,
+  SYS_NEWMAP: 11,
+  SYS_SEGCTL: 12,
+  SYS_MEMSET: 13,
+  SYS_UMAP: 14,
+  SYS_VIRCOPY: 15,
+  SYS_PHYSCOPY: 16,
+  SYS_IRQCTL: 19,
+  SYS_INT86: 20,
+  SYS_DEVIO: 21,
+  SYS_SDEVIO: 22,
+  SYS_VDEVIO: 23,
+  SYS_SETALARM: 24,
+  SYS_TIMES: 25,
+  SYS_GETINFO: 26,
+  SYS_ABORT: 27,
+  SYS_IOPENABLE: 28,
+  /** Not in the A-era table: console output (later MINIX's SYS_DIAGCTL), free slot 30. */
+  SYS_DIAGCTL: 30,
+  SYS_SAFECOPYFROM: 31,
+  SYS_SAFECOPYTO: 32,
+  SYS_VSAFECOPY: 33,
+  SYS_SETGRANT: 34,
+  SYS_READBIOS: 35,
+  SYS_SPROF: 36,
+  SYS_CPROF: 37,
+  SYS_PROFBUF: 38,
+  SYS_STIME: 39,
+  SYS_VMCTL: 43,
+  SYS_SYSCTL: 44,
+  SYS_VTIMER: 45,
+  SYS_RUNCTL: 46,
+  SYS_SAFEMAP: 47,
+  SYS_SAFEREVMAP: 48,
+  SYS_SAFEUNMAP: 49,
+  SYS_GETMCONTEXT: 50,
+  SYS_SETMCONTEXT: 51,
+  SYS_UPDATE: 52,
+  SYS_EXIT: 53,
+  SYS_SCHEDCTL: 54,
+  SYS_STATECTL: 55,
+} as const;
+export type KcallNrName = keyof typeof KCALL_NR;
+export const NR_SYS_CALLS = 56;
+
+/** The name of a call number (0-based), or undefined for unused numbers. */
+export function kcallName(nr: number): KcallNrName | undefined {
+  for (const [name, n] of Object.entries(KCALL_NR)) if (n === nr) return name as KcallNrName;
+  return undefined;
+}
+
+/** SYS_GETINFO requests (I_REQUEST). */
+export const GET_KINFO = 0;
+export const GET_IMAGE = 1;
+export const GET_PROCTAB = 2;
+export const GET_RANDOMNESS = 3;
+export const GET_PRIVTAB = 8;
+export const GET_PROC = 11;
+export const GET_PRIV = 17;
+export const GET_HZ = 18;
+export const GET_WHOAMI = 19;
+
+/** SYS_PRIVCTL requests (CTL_REQUEST). */
+export const SYS_PRIV_ALLOW = 1;
+export const SYS_PRIV_DISALLOW = 2;
+export const SYS_PRIV_SET_SYS = 3;
+export const SYS_PRIV_SET_USER = 4;
+export const SYS_PRIV_ADD_IO = 5;
+export const SYS_PRIV_ADD_MEM = 6;
+export const SYS_PRIV_ADD_IRQ = 7;
+export const SYS_PRIV_QUERY_MEM = 8;
+
+/** SYS_VMCTL parameters (SVMCTL_PARAM). */
+export const VMCTL_CLEAR_PAGEFAULT = 12;
+export const VMCTL_GET_PDBR = 13;
+export const VMCTL_MEMREQ_GET = 14;
+export const VMCTL_MEMREQ_REPLY = 15;
+export const VMCTL_INCSP = 16;
+export const VMCTL_NOPAGEZERO = 18;
+export const VMCTL_I386_KERNELLIMIT = 19;
+export const VMCTL_I386_PAGEDIRS = 20;
+export const VMCTL_I386_FREEPDE = 23;
+export const VMCTL_ENABLE_PAGING = 24;
+export const VMCTL_I386_INVLPG = 25;
+export const VMCTL_FLUSHTLB = 26;
+export const VMCTL_KERN_PHYSMAP = 27;
+export const VMCTL_KERN_MAP_REPLY = 28;
+export const VMCTL_SETADDRSPACE = 29;
+
+/** Memory-request types returned by VMCTL_MEMREQ_GET. */
+export const VMPTYPE_NONE = 0;
+export const VMPTYPE_CHECK = 1;
+export const VMPTYPE_COWMAP = 2;
+export const VMPTYPE_SMAP = 3;
+export const VMPTYPE_SUNMAP = 4;
+
+/** A call's request layout and the reply fields the kernel writes into the same message. */
+interface CallDef<Req extends Readonly<Record<string, FieldKind>>> {
+  readonly req: Layout<Req>;
+  readonly reply: Layout<Readonly<Record<string, FieldKind>>>;
+}
+
+const none = defineLayout({});
+
+/** Layouts of every implemented kernel call: the one place a field offset is decided. */
+export const KCALLS = {
+  /** I_REQUEST, I_VAL_PTR, I_VAL_LEN, I_VAL_PTR2, I_VAL_LEN2_E. */
+  SYS_GETINFO: {
+    req: defineLayout({
+      request: "i32",
+      valPtr: "vir",
+      valLen: "i32",
+      valPtr2: "vir",
+      valLen2: "i32",
+    }),
+    reply: none,
+  },
+  /** T_ENDPT in; T_USER_TIME, T_SYSTEM_TIME, T_BOOT_TICKS out. */
+  SYS_TIMES: {
+    req: defineLayout({ endpt: "endpoint" }),
+    reply: defineLayout({
+      endpt: "endpoint",
+      userTime: "u32",
+      systemTime: "u32",
+      bootTicks: "u32",
+    }),
+  },
+  /** ALRM_EXP_TIME, ALRM_ABS_TIME in; ALRM_TIME_LEFT out (0 = no alarm was set). */
+  SYS_SETALARM: {
+    req: defineLayout({ expTime: "u32", absTime: "i32" }),
+    reply: defineLayout({ expTime: "u32", absTime: "i32", timeLeft: "u32" }),
+  },
+  /** The caller asks to exit; no reply. */
+  SYS_EXIT: { req: none, reply: none },
+  /** PR_ENDPT: release a process slot. */
+  SYS_CLEAR: { req: defineLayout({ endpt: "endpoint" }), reply: none },
+  /** CTL_ENDPT, CTL_REQUEST, CTL_ARG_PTR. */
+  SYS_PRIVCTL: {
+    req: defineLayout({ endpt: "endpoint", request: "i32", argPtr: "vir" }),
+    reply: none,
+  },
+  /** SG_ADDR, SG_SIZE. */
+  SYS_SETGRANT: { req: defineLayout({ addr: "vir", size: "i32" }), reply: none },
+  /** SVMCTL_WHO, SVMCTL_PARAM, SVMCTL_VALUE; MEMREQ results. */
+  SYS_VMCTL: {
+    req: defineLayout({ who: "endpoint", param: "i32", value: "u32" }),
+    reply: defineLayout({
+      who: "endpoint",
+      param: "i32",
+      value: "u32",
+      target: "endpoint",
+      addr: "vir",
+      length: "u32",
+      flag: "i32",
+      requestor: "endpoint",
+      ep2: "endpoint",
+      addr2: "vir",
+    }),
+  },
+  /** DIAG_BUF, DIAG_LEN: print bytes of the caller's memory on the console. */
+  SYS_DIAGCTL: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
+} as const satisfies { readonly [K in KcallNrName]?: CallDef<Readonly<Record<string, FieldKind>>> };
+
+export type KcallName = keyof typeof KCALLS;
+export type KcallReq<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["req"]["read"]>;
+export type KcallReply<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["reply"]["read"]>;
+
+/** Length of the `GET_WHOAMI` reply name field. */
+export const WHOAMI_NAME_LEN = 16;
+/** `GET_WHOAMI` reply: written into the request message after the request fields. */
+export const WHOAMI_LAYOUT = defineLayout({
+  request: "i32",
+  endpt: "endpoint",
+  privFlags: "i32",
+  initFlags: "i32",
+  name: { bytes: WHOAMI_NAME_LEN },
+});
+/** `GET_KINFO` result structure written to I_VAL_PTR. */
+export const KINFO_SIZE = 24;

@@ -1,0 +1,68 @@
+/**
+ * Traps: the only way a process enters the kernel. A process is a generator that yields a
+ * trap record (its registers) and is resumed with the value of its return register.
+ * MINIX: the IPC trap (int 33), the kernel-call trap (int 32) and the page-fault exception.
+ */
+import type { Endpoint } from "./endpoint.ts";
+import type { VirAddr } from "./types.ts";
+
+/** SEND, RECEIVE, SENDREC, NOTIFY or SENDNB. `status` is written back by the kernel. */
+export interface IpcTrap {
+  readonly kind: "ipc";
+  readonly call: number;
+  readonly srcDst: Endpoint;
+  readonly msg: VirAddr;
+  /** Output register (ebx): the IPC status word of a received message. */
+  status: number;
+}
+
+/** SENDA: `count` entries of `asynmsg_t` at `table`. */
+export interface SendaTrap {
+  readonly kind: "senda";
+  readonly table: VirAddr;
+  readonly count: number;
+}
+
+/** A kernel call: the request message at `msg` is overwritten with the reply. */
+export interface KcallTrap {
+  readonly kind: "kcall";
+  readonly msg: VirAddr;
+}
+
+/** A load or store through the CPU port faulted at `addr`. */
+export interface PageFaultTrap {
+  readonly kind: "pagefault";
+  readonly addr: VirAddr;
+  readonly write: boolean;
+}
+
+export type Trap = IpcTrap | SendaTrap | KcallTrap | PageFaultTrap;
+export type TrapResult = number;
+
+/** Result of a CPU-port access: OK (0) or a fault (the address is in `faultAddr`). */
+export const CPU_OK = 0;
+export const CPU_FAULT = -1;
+
+/**
+ * The process's view of its own memory: loads and stores through the MMU with user-mode
+ * permissions. A failing access returns CPU_FAULT and leaves `faultAddr`/`faultWrite` set;
+ * the library then yields a page-fault trap and retries.
+ */
+export interface CpuPort {
+  read(va: VirAddr, dst: Uint8Array): number;
+  write(va: VirAddr, src: Uint8Array): number;
+  readonly faultAddr: VirAddr;
+  readonly faultWrite: boolean;
+}
+
+/** What a process may hold: its arguments and its CPU port. */
+export interface ProcessContext {
+  readonly argv: readonly string[];
+  readonly cpu: CpuPort;
+  /** Start and size of the data area the loader mapped for this process. */
+  readonly heapBase: VirAddr;
+  readonly heapSize: number;
+}
+
+/** A program: resumed with the trap result, returns its exit status. */
+export type Program = (ctx: ProcessContext) => Generator<Trap, number, TrapResult>;
