@@ -3,7 +3,7 @@
  * call. The kernel's call vector and the library's `sys*` wrappers are both typed from
  * this file. MINIX: include/minix/com.h (MINIX-SPEC §3.3).
  */
-import { defineLayout, type Layout, type FieldKind } from "./message.ts";
+import { defineLayout, defineStruct, type Layout, type FieldKind } from "./message.ts";
 
 export const KERNEL_CALL = 0x600;
 
@@ -134,7 +134,13 @@ export const KCALLS = {
       valPtr2: "vir",
       valLen2: "i32",
     }),
-    reply: none,
+    reply: defineLayout({
+      request: "i32",
+      endpt: "endpoint",
+      privFlags: "i32",
+      initFlags: "i32",
+      name: { bytes: 16 },
+    }),
   },
   /** T_ENDPT in; T_USER_TIME, T_SYSTEM_TIME, T_BOOT_TICKS out. */
   SYS_TIMES: {
@@ -186,15 +192,22 @@ export type KcallName = keyof typeof KCALLS;
 export type KcallReq<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["req"]["read"]>;
 export type KcallReply<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["reply"]["read"]>;
 
-/** Length of the `GET_WHOAMI` reply name field. */
-export const WHOAMI_NAME_LEN = 16;
-/** `GET_WHOAMI` reply: written into the request message after the request fields. */
-export const WHOAMI_LAYOUT = defineLayout({
-  request: "i32",
-  endpt: "endpoint",
-  privFlags: "i32",
-  initFlags: "i32",
-  name: { bytes: WHOAMI_NAME_LEN },
+/** `GET_KINFO` result written to I_VAL_PTR: six u32 (see `KINFO_FIELDS`). */
+export const KINFO_FIELDS = ["nrProcs", "nrTasks", "nrSysProcs", "frames", "hz", "uptime"] as const;
+export const KINFO_SIZE = KINFO_FIELDS.length * 4;
+/** Upper bound on GET_RANDOMNESS lengths. */
+export const GETINFO_MAX_RANDOM = 4096;
+
+/**
+ * The optional SYS_PRIV_SET_SYS argument (`struct priv` subset) at CTL_ARG_PTR. Only the
+ * first 32 bits of the IPC target mask are used, as in MINIX.
+ */
+export const PRIV_ARG = defineStruct({
+  flags: "u32",
+  id: "i32",
+  trapMask: "u32",
+  sigMgr: "endpoint",
+  ipcTo: "u32",
+  kCallMask0: "u32",
+  kCallMask1: "u32",
 });
-/** `GET_KINFO` result structure written to I_VAL_PTR. */
-export const KINFO_SIZE = 24;

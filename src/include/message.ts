@@ -113,9 +113,32 @@ function writeField(view: DataView, off: number, kind: FieldKind, v: number | Ui
 export function defineLayout<const F extends Readonly<Record<string, FieldKind>>>(
   fields: F,
 ): Layout<F> {
+  return place(fields, M_PAYLOAD, MESSAGE_SIZE);
+}
+
+/**
+ * Declares a structure in memory (e.g. a kernel-call argument block) with fields from offset
+ * 0; `size` is the total size in bytes.
+ */
+export function defineStruct<const F extends Readonly<Record<string, FieldKind>>>(
+  fields: F,
+): Layout<F> & { readonly size: number } {
+  const layout = place(fields, 0, Number.MAX_SAFE_INTEGER);
+  let size = 0;
+  for (const [name, kind] of Object.entries(fields)) {
+    size = Math.max(size, (layout.offsets as Record<string, number>)[name]! + sizeOf(kind));
+  }
+  return { ...layout, size: Math.ceil(size / 4) * 4 };
+}
+
+function place<const F extends Readonly<Record<string, FieldKind>>>(
+  fields: F,
+  start: number,
+  limit: number,
+): Layout<F> {
   const offsets: Record<string, number> = {};
   const entries: [string, FieldKind, number][] = [];
-  let off = M_PAYLOAD;
+  let off = start;
   for (const [name, kind] of Object.entries(fields)) {
     const size = sizeOf(kind);
     const align = typeof kind === "object" ? 1 : size;
@@ -124,8 +147,8 @@ export function defineLayout<const F extends Readonly<Record<string, FieldKind>>
     entries.push([name, kind, off]);
     off += size;
   }
-  if (off > MESSAGE_SIZE) {
-    throw new RangeError(`Message layout too large: ${off - M_PAYLOAD} payload bytes`);
+  if (off > limit) {
+    throw new RangeError(`Message layout too large: ${off - start} payload bytes`);
   }
   return {
     fields,

@@ -1,0 +1,78 @@
+/**
+ * The inspector: a read-only snapshot of the kernel's state for tests, the CLI and the web
+ * playground. Nothing here changes the machine.
+ */
+import { endpointName } from "../include/endpoint.ts";
+import type { Kernel } from "../kernel/kernel.ts";
+import { rtsFlagNames } from "../kernel/proc.ts";
+
+export interface ProcSnapshot {
+  readonly slot: number;
+  readonly endpoint: number;
+  readonly name: string;
+  /** RTS flags by name, `""` when runnable. */
+  readonly rts: string;
+  readonly rtsFlags: number;
+  readonly miscFlags: number;
+  readonly priority: number;
+  readonly privId: number;
+  readonly getfrom: string;
+  readonly sendto: string;
+  /** Endpoints queued sending to this process, in order. */
+  readonly callerQ: readonly number[];
+  /** Privilege ids with a pending notification for this process. */
+  readonly notifyPending: readonly number[];
+  readonly userTime: number;
+}
+
+export interface Snapshot {
+  readonly cycles: number;
+  readonly ticks: number;
+  readonly procs: readonly ProcSnapshot[];
+  readonly vmrequests: readonly number[];
+  readonly panic: string | null;
+}
+
+export function snapshot(k: Kernel): Snapshot {
+  const procs: ProcSnapshot[] = [];
+  for (const p of k.procs) {
+    if (p.isFree) continue;
+    const callerQ: number[] = [];
+    for (let s = p.callerQ; s !== null; s = s.qLink) callerQ.push(s.endpoint);
+    procs.push({
+      slot: p.nr,
+      endpoint: p.endpoint,
+      name: p.name,
+      rts: rtsFlagNames(p.rtsFlags),
+      rtsFlags: p.rtsFlags,
+      miscFlags: p.miscFlags,
+      priority: p.priority,
+      privId: p.priv?.id ?? -1,
+      getfrom: endpointName(p.getfrom),
+      sendto: endpointName(p.sendto),
+      callerQ,
+      notifyPending: p.priv !== null ? [...p.priv.notifyPending.members()] : [],
+      userTime: p.userTime,
+    });
+  }
+  const vmrequests: number[] = [];
+  for (let p = k.vmrequest; p !== null; p = p.vmreq.next) vmrequests.push(p.endpoint);
+  return {
+    cycles: k.hw.clock.cycles,
+    ticks: k.ticks,
+    procs,
+    vmrequests,
+    panic: k.panicMessage,
+  };
+}
+
+/** The process table as text, in the style of MINIX's F1 dump. */
+export function formatProcTable(s: Snapshot): string {
+  const lines = ["slot  endpt  name        prio  flags"];
+  for (const p of s.procs) {
+    lines.push(
+      `${String(p.slot).padStart(4)}  ${String(p.endpoint).padStart(5)}  ${p.name.padEnd(10)}  ${String(p.priority).padStart(4)}  ${p.rts || "-"}`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,87 @@
+/**
+ * The boot loader's part of memory management until VM exists: a bump allocator of physical
+ * frames and page tables for each boot process (page directory, page tables, a zeroed data
+ * area). Page tables are written into simulated physical memory exactly as VM will later.
+ */
+import { virAddr, type PhysAddr, type VirAddr } from "../include/types.ts";
+import type { Hardware } from "../hw/machine.ts";
+import { PAGE_SIZE } from "../hw/memory.ts";
+import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from "../hw/mmu.ts";
+
+/** Where each process's data area starts: 4 MiB, leaving page 0 and low memory unmapped. */
+export const DATA_BASE = virAddr(0x0040_0000);
+
+export class FrameAllocator {
+  readonly #hw: Hardware;
+  #next: number;
+
+  constructor(hw: Hardware, firstFrame = 1) {
+    this.#hw = hw;
+    this.#next = firstFrame * PAGE_SIZE;
+  }
+
+  /** A zeroed frame; throws when memory is exhausted (a boot configuration error). */
+  alloc(): PhysAddr {
+    if (this.#next + PAGE_SIZE > this.#hw.mem.size) {
+      throw new RangeError("Boot image does not fit in memory: increase memoryBytes");
+    }
+    const pa = this.#next as PhysAddr;
+    this.#next += PAGE_SIZE;
+    this.#hw.mem.fill(pa, PAGE_SIZE, 0);
+    return pa;
+  }
+
+  /** Bytes handed out so far (the boot info VM will take over). */
+  get used(): number {
+    return this.#next;
+  }
+}
+
+/** Maps `va` → `pa` in the address space rooted at `cr3`, creating the page table. */
+export function mapPage(
+  hw: Hardware,
+  frames: FrameAllocator,
+  cr3: PhysAddr,
+  va: number,
+  pa: PhysAddr,
+  flags = PTE_P | PTE_RW | PTE_US,
+): void {
+  const mem = hw.mem;
+  const pdeAddr = (cr3 + (va >>> 22) * 4) as PhysAddr;
+  let pde = mem.read32(pdeAddr);
+  if ((pde & PTE_P) === 0) {
+    pde = (frames.alloc() | PTE_P | PTE_RW | PTE_US) >>> 0;
+    mem.write32(pdeAddr, pde);
+  }
+  const pteAddr = ((pde & PTE_FRAME_MASK) + ((va >>> 12) & 1023) * 4) as PhysAddr;
+  mem.write32(pteAddr, ((pa & PTE_FRAME_MASK) | flags) >>> 0);
+  hw.mmu.invlpg(cr3, va);
+}
+
+/** Removes the mapping of `va` (tests use it to make a page not present). */
+export function unmapPage(hw: Hardware, cr3: PhysAddr, va: number): void {
+  const mem = hw.mem;
+  const pde = mem.read32((cr3 + (va >>> 22) * 4) as PhysAddr);
+  if ((pde & PTE_P) === 0) return;
+  mem.write32(((pde & PTE_FRAME_MASK) + ((va >>> 12) & 1023) * 4) as PhysAddr, 0);
+  hw.mmu.invlpg(cr3, va);
+}
+
+export interface AddressSpace {
+  readonly cr3: PhysAddr;
+  readonly heapBase: VirAddr;
+  readonly heapSize: number;
+}
+
+/** A new address space with `dataPages` zeroed, writable user pages at DATA_BASE. */
+export function buildAddressSpace(
+  hw: Hardware,
+  frames: FrameAllocator,
+  dataPages: number,
+): AddressSpace {
+  const cr3 = frames.alloc();
+  for (let i = 0; i < dataPages; i++) {
+    mapPage(hw, frames, cr3, DATA_BASE + i * PAGE_SIZE, frames.alloc());
+  }
+  return { cr3, heapBase: DATA_BASE, heapSize: dataPages * PAGE_SIZE };
+}

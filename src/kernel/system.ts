@@ -1,0 +1,94 @@
+/**
+ * Kernel-call dispatch (S/A era): copy the request in, force `m_source`, check the number
+ * and the caller's call mask, run the handler, then finish: suspend for VM, stay silent, or
+ * write `m_type = result` and the whole message back. MINIX: kernel/system.c `kernel_call`,
+ * `kernel_call_finish` (MINIX-SPEC §3.2, §3.4).
+ */
+import { SYSTEM } from "../include/endpoint.ts";
+import { EBADREQUEST, ECALLDENIED, EDONTREPLY, OK, VMSUSPEND } from "../include/errno.ts";
+import {
+  KCALLS,
+  KERNEL_CALL,
+  kcallName,
+  NR_SYS_CALLS,
+  type KcallName,
+  type KcallReply,
+  type KcallReq,
+} from "../include/kcall.ts";
+import { M_SOURCE, M_TYPE } from "../include/message.ts";
+import type { VirAddr } from "../include/types.ts";
+import type { Kernel } from "./kernel.ts";
+import { copyMsgFromProc, copyMsgToProc } from "./memory.ts";
+import { MF_KCALL_RESUME, type Proc } from "./proc.ts";
+import { callVec } from "./system/index.ts";
+
+/** What a handler sees: the decoded request and a way to fill in reply fields. */
+export interface KcallMsg<K extends KcallName> {
+  readonly req: KcallReq<K>;
+  reply(values: KcallReply<K>): void;
+}
+
+/** One handler per call: checks first, then effects; returns the status for `m_type`. */
+export type KcallHandler<K extends KcallName> = (k: Kernel, caller: Proc, m: KcallMsg<K>) => number;
+
+/** Handles a kernel-call trap whose request message is at `msgVir` in the caller. */
+export function kernelCall(k: Kernel, caller: Proc, msgVir: VirAddr): number {
+  caller.delivermsgVir = msgVir;
+  const m32 = k.kmsg32;
+  let result: number;
+  if (copyMsgFromProc(k, caller, msgVir, m32) !== OK) {
+    result = EBADREQUEST;
+  } else {
+    m32[M_SOURCE >>> 2] = caller.endpoint >>> 0;
+    result = dispatch(k, caller, k.kmsg);
+  }
+  return finish(k, caller, k.kmsg, result);
+}
+
+/** Re-executes the call saved in `caller.vmreq.savedMsg` (MF_KCALL_RESUME). */
+export function resumeKernelCall(k: Kernel, caller: Proc): number {
+  caller.miscFlags &= ~MF_KCALL_RESUME;
+  k.kmsg.set(caller.vmreq.savedMsg);
+  const result = dispatch(k, caller, k.kmsg);
+  return finish(k, caller, k.kmsg, result);
+}
+
+function dispatch(k: Kernel, caller: Proc, msg: Uint8Array): number {
+  const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+  const nr = view.getInt32(M_TYPE, true) - KERNEL_CALL;
+  if (nr < 0 || nr >= NR_SYS_CALLS) return EBADREQUEST;
+  if (caller.priv?.kCallMask.has(nr) !== true) return ECALLDENIED;
+  const name = kcallName(nr);
+  if (name === undefined || !(name in callVec)) return EBADREQUEST;
+  const call = name as KcallName;
+  const def = KCALLS[call];
+  const req = def.req.read(view);
+  const m: KcallMsg<typeof call> = {
+    req: req,
+    reply: (values) => {
+      def.reply.write(view, values as never);
+    },
+  };
+  // The one cast: handlers are looked up by a name only known at run time.
+  const handler = callVec[call] as KcallHandler<typeof call>;
+  const result = handler(k, caller, m);
+  if (k.tracing) k.emit({ kind: "kcall", t: k.hw.clock.cycles, ep: caller.endpoint, call, result });
+  return result;
+}
+
+/** `kernel_call_finish`: returns the value for the caller's return register. */
+function finish(k: Kernel, caller: Proc, msg: Uint8Array, result: number): number {
+  if (result === VMSUSPEND) {
+    caller.vmreq.savedMsg.set(msg);
+    return result;
+  }
+  caller.vmreq.result = OK;
+  if (result === EDONTREPLY) return result;
+  const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+  view.setInt32(M_SOURCE, SYSTEM, true);
+  view.setInt32(M_TYPE, result, true);
+  if (!caller.isFree) {
+    copyMsgToProc(k, caller, caller.delivermsgVir, new Uint32Array(msg.buffer, msg.byteOffset, 16));
+  }
+  return result;
+}

@@ -1,0 +1,106 @@
+/**
+ * SYS_VMCTL: VM's control over page tables, TLBs and the kernel's memory requests.
+ *
+ * Caller:  VM only (the live process in the VM slot), else EPERM.
+ * Request: who — the process concerned (SELF allowed); param — VMCTL_*; value — argument.
+ *   VMCTL_MEMREQ_GET     pop the newest pending request: result is its type (VMPTYPE_*),
+ *                        reply target, addr, length, flag (write), requestor; ESRCH if none.
+ *   VMCTL_MEMREQ_REPLY   who = requestor, value = VM's result; the requestor may run again,
+ *                        a suspended kernel call is re-executed first (MF_KCALL_RESUME).
+ *   VMCTL_CLEAR_PAGEFAULT  who may run again after a page fault was resolved.
+ *   VMCTL_GET_PDBR       reply value = who's page-directory base.
+ *   VMCTL_SETADDRSPACE   who's page-directory base := value (page aligned, in memory).
+ *   VMCTL_FLUSHTLB       flush every TLB entry.
+ * Reply:   status; EINVAL for bad processes or parameters.
+ * MINIX:   minix/kernel/system/do_vmctl.c (MINIX-SPEC §3.4, §8.12)
+ */
+import { NONE, SELF } from "../../include/endpoint.ts";
+import { EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
+import {
+  VMCTL_CLEAR_PAGEFAULT,
+  VMCTL_FLUSHTLB,
+  VMCTL_GET_PDBR,
+  VMCTL_MEMREQ_GET,
+  VMCTL_MEMREQ_REPLY,
+  VMCTL_SETADDRSPACE,
+  type KcallReply,
+} from "../../include/kcall.ts";
+import { virAddr, type PhysAddr } from "../../include/types.ts";
+import { PAGE_SIZE } from "../../hw/memory.ts";
+import type { Kernel } from "../kernel.ts";
+import {
+  MF_KCALL_RESUME,
+  RTS_PAGEFAULT,
+  RTS_VMREQUEST,
+  VMSTYPE_KERNELCALL,
+  type Proc,
+} from "../proc.ts";
+import type { KcallMsg } from "../system.ts";
+
+export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): number {
+  // Check.
+  if (caller !== k.vmProc()) return EPERM;
+  const { who, param, value } = m.req;
+  const p = who === SELF ? caller : k.isokendpt(who);
+  const out = (f: Partial<KcallReply<"SYS_VMCTL">>): void => {
+    m.reply({
+      who,
+      param,
+      value: f.value ?? value,
+      target: f.target ?? NONE,
+      addr: f.addr ?? virAddr(0),
+      length: f.length ?? 0,
+      flag: f.flag ?? 0,
+      requestor: f.requestor ?? NONE,
+      ep2: NONE,
+      addr2: virAddr(0),
+    });
+  };
+
+  switch (param) {
+    case VMCTL_MEMREQ_GET: {
+      const rp = k.vmrequest;
+      if (rp === null) return ESRCH;
+      // Act.
+      k.vmrequest = rp.vmreq.next;
+      rp.vmreq.next = null;
+      const r = rp.vmreq;
+      out({
+        target: r.target,
+        addr: r.start,
+        length: r.length,
+        flag: r.writeflag ? 1 : 0,
+        requestor: rp.endpoint,
+      });
+      return r.reqType;
+    }
+    case VMCTL_MEMREQ_REPLY: {
+      if (p === undefined || (p.rtsFlags & RTS_VMREQUEST) === 0) return EINVAL;
+      // Act.
+      p.vmreq.result = value | 0;
+      if (p.vmreq.type === VMSTYPE_KERNELCALL) p.miscFlags |= MF_KCALL_RESUME;
+      k.clearRts(p, RTS_VMREQUEST);
+      return OK;
+    }
+    case VMCTL_CLEAR_PAGEFAULT:
+      if (p === undefined || (p.rtsFlags & RTS_PAGEFAULT) === 0) return EINVAL;
+      k.clearRts(p, RTS_PAGEFAULT);
+      return OK;
+    case VMCTL_GET_PDBR:
+      if (p === undefined) return EINVAL;
+      out({ value: p.cr3 });
+      return OK;
+    case VMCTL_SETADDRSPACE:
+      if (p === undefined || value % PAGE_SIZE !== 0 || value + PAGE_SIZE > k.hw.mem.size) {
+        return EINVAL;
+      }
+      p.cr3 = value as PhysAddr;
+      k.hw.mmu.flushTlb(p.cr3);
+      return OK;
+    case VMCTL_FLUSHTLB:
+      k.hw.mmu.flushTlb();
+      return OK;
+    default:
+      return EINVAL;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The call vector: every implemented kernel call and its handler. The compiler checks that
+ * each call with a layout in include/kcall.ts has exactly one handler of the right type;
+ * numbers without a handler answer EBADREQUEST (`do_unused`). MINIX: kernel/system.c
+ * `system_init`.
+ */
+import type { KcallName } from "../../include/kcall.ts";
+import type { KcallHandler } from "../system.ts";
+import { doClear } from "./do_clear.ts";
+import { doDiagctl } from "./do_diagctl.ts";
+import { doExit } from "./do_exit.ts";
+import { doGetinfo } from "./do_getinfo.ts";
+import { doPrivctl } from "./do_privctl.ts";
+import { doSetalarm } from "./do_setalarm.ts";
+import { doSetgrant } from "./do_setgrant.ts";
+import { doTimes } from "./do_times.ts";
+import { doVmctl } from "./do_vmctl.ts";
+
+export const callVec = {
+  // Process management
+  SYS_EXIT: doExit, // a system process asks to exit
+  SYS_CLEAR: doClear, // release a process slot
+  SYS_PRIVCTL: doPrivctl, // set or change a process's privileges
+  // Clock
+  SYS_TIMES: doTimes, // process times and uptime
+  SYS_SETALARM: doSetalarm, // schedule a CLOCK notification
+  // System information and diagnostics
+  SYS_GETINFO: doGetinfo, // copy kernel information to the caller
+  SYS_DIAGCTL: doDiagctl, // print on the console
+  // Memory
+  SYS_SETGRANT: doSetgrant, // install the caller's grant table
+  SYS_VMCTL: doVmctl, // VM's control of page tables and memory requests
+} satisfies { [K in KcallName]: KcallHandler<K> };

@@ -1,0 +1,32 @@
+/**
+ * `sys_vmctl` and its MEMREQ helpers, used by VM (and by stand-ins playing VM in tests).
+ * MINIX: lib/libsys/sys_vmctl.c.
+ */
+import { SELF, type Endpoint } from "../../include/endpoint.ts";
+import { VMCTL_MEMREQ_GET, VMCTL_MEMREQ_REPLY } from "../../include/kcall.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import type { Syscall } from "../ipc.ts";
+import { kernelCall, type KcallResult } from "./kernel_call.ts";
+
+export function sysVmctl(
+  ctx: ProcessContext,
+  who: Endpoint,
+  param: number,
+  value = 0,
+): Syscall<KcallResult<"SYS_VMCTL">> {
+  return kernelCall(ctx, "SYS_VMCTL", { who, param, value });
+}
+
+/** Fetches the newest pending memory request; status is its VMPTYPE_* or ESRCH. */
+export function sysVmctlGetMemreq(ctx: ProcessContext): Syscall<KcallResult<"SYS_VMCTL">> {
+  return sysVmctl(ctx, SELF, VMCTL_MEMREQ_GET);
+}
+
+/** Answers `requestor`'s memory request with `result` (OK or an error). */
+export function* sysVmctlReplyMemreq(
+  ctx: ProcessContext,
+  requestor: Endpoint,
+  result: number,
+): Syscall {
+  return (yield* sysVmctl(ctx, requestor, VMCTL_MEMREQ_REPLY, result >>> 0)).status;
+}
