@@ -42,15 +42,14 @@ export function kernelCall(k: Kernel, caller: Proc, msgVir: VirAddr): number {
     m32[M_SOURCE >>> 2] = caller.endpoint >>> 0;
     result = dispatch(k, caller, k.kmsg);
   }
-  return finish(k, caller, k.kmsg, result);
+  return finish(k, caller, result);
 }
 
 /** Re-executes the call saved in `caller.vmreq.savedMsg` (MF_KCALL_RESUME). */
 export function resumeKernelCall(k: Kernel, caller: Proc): number {
   caller.miscFlags &= ~MF_KCALL_RESUME;
   k.kmsg.set(caller.vmreq.savedMsg);
-  const result = dispatch(k, caller, k.kmsg);
-  return finish(k, caller, k.kmsg, result);
+  return finish(k, caller, dispatch(k, caller, k.kmsg));
 }
 
 function dispatch(k: Kernel, caller: Proc, msg: Uint8Array): number {
@@ -76,19 +75,16 @@ function dispatch(k: Kernel, caller: Proc, msg: Uint8Array): number {
   return result;
 }
 
-/** `kernel_call_finish`: returns the value for the caller's return register. */
-function finish(k: Kernel, caller: Proc, msg: Uint8Array, result: number): number {
+/** `kernel_call_finish` for the message in `k.kmsg`; returns the caller's return register. */
+function finish(k: Kernel, caller: Proc, result: number): number {
   if (result === VMSUSPEND) {
-    caller.vmreq.savedMsg.set(msg);
+    caller.vmreq.savedMsg.set(k.kmsg);
     return result;
   }
   caller.vmreq.result = OK;
-  if (result === EDONTREPLY) return result;
-  const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
-  view.setInt32(M_SOURCE, SYSTEM, true);
-  view.setInt32(M_TYPE, result, true);
-  if (!caller.isFree) {
-    copyMsgToProc(k, caller, caller.delivermsgVir, new Uint32Array(msg.buffer, msg.byteOffset, 16));
-  }
+  if (result === EDONTREPLY || caller.isFree) return result;
+  k.kmsg32[M_SOURCE >>> 2] = SYSTEM >>> 0;
+  k.kmsg32[M_TYPE >>> 2] = result >>> 0;
+  copyMsgToProc(k, caller, caller.delivermsgVir, k.kmsg32);
   return result;
 }
