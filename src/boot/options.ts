@@ -1,7 +1,7 @@
 /**
  * Boot options and their validation. A bad option throws one Error that names it.
  */
-import { NR_BOOT_PROCS } from "../include/endpoint.ts";
+import { NONE, NR_BOOT_PROCS } from "../include/endpoint.ts";
 import type { BootImageEntry } from "./image.ts";
 
 export interface BootOptions {
@@ -49,7 +49,9 @@ export function resolveOptions(
   if (memoryBytes % 4096 !== 0) {
     throw new Error(`Invalid boot option memoryBytes: ${memoryBytes} is not a multiple of 4096`);
   }
-  const nrProcs = intOption("nrProcs", o.nrProcs, 256, 16, 32_000);
+  // Slots must stay below the magic endpoint values (NONE is the smallest), or a
+  // generation-0 endpoint would equal one of them.
+  const nrProcs = intOption("nrProcs", o.nrProcs, 256, 16, NONE);
   const image = o.image ?? defaultImage;
   if (!Array.isArray(image) || image.length === 0) {
     throw new Error("Invalid boot option image: expected a non-empty array of boot entries");

@@ -4,7 +4,7 @@
  * `clear_proc` (MINIX-SPEC §2.13).
  */
 import { NONE } from "../include/endpoint.ts";
-import { EDEADSRCDST } from "../include/errno.ts";
+import { EDEADSRCDST, OK } from "../include/errno.ts";
 import type { Kernel } from "./kernel.ts";
 import { blockedOn } from "./ipc/deadlock.ts";
 import { panic } from "./panic.ts";
@@ -63,6 +63,7 @@ export function freeSlot(k: Kernel, rc: Proc): void {
     priv.reset();
   }
   dropVmRequest(k, rc);
+  rc.vmreq.result = OK;
   if (rc.rtsFlags === 0) k.rq.dequeue(rc);
   rc.rtsFlags = RTS_SLOT_FREE;
   rc.miscFlags = 0;

@@ -115,9 +115,7 @@ export function copyMsgFromProc(k: Kernel, p: Proc, va: VirAddr, dst32: Uint32Ar
   if ((va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0) {
     const pa = k.hw.mmu.translate(p.cr3, va, false, true);
     if (pa < 0) return fault(k, va, EFAULT_SRC);
-    const m32 = k.hw.mem.u32;
-    const w = pa >>> 2;
-    for (let i = 0; i < 16; i++) dst32[i] = m32[w + i]!;
+    copy16(dst32, 0, k.hw.mem.u32, pa >>> 2);
     return OK;
   }
   return copyFromProc(k, p, va, new Uint8Array(dst32.buffer), 0, MESSAGE_SIZE);
@@ -128,12 +126,33 @@ export function copyMsgToProc(k: Kernel, p: Proc, va: VirAddr, src32: Uint32Arra
   if ((va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0) {
     const pa = k.hw.mmu.translate(p.cr3, va, true, true);
     if (pa < 0) return fault(k, va, EFAULT_DST);
-    const m32 = k.hw.mem.u32;
-    const w = pa >>> 2;
-    for (let i = 0; i < 16; i++) m32[w + i] = src32[i]!;
+    copy16(k.hw.mem.u32, pa >>> 2, src32, 0);
     return OK;
   }
   return copyToProc(k, p, va, new Uint8Array(src32.buffer), 0, MESSAGE_SIZE);
+}
+
+/**
+ * Copies the 16 words of a message. Written out because V8 runs this straight-line code
+ * several times faster than the equivalent loop, and it is on every message's path.
+ */
+export function copy16(d: Uint32Array, di: number, s: Uint32Array, si: number): void {
+  d[di] = s[si]!;
+  d[di + 1] = s[si + 1]!;
+  d[di + 2] = s[si + 2]!;
+  d[di + 3] = s[si + 3]!;
+  d[di + 4] = s[si + 4]!;
+  d[di + 5] = s[si + 5]!;
+  d[di + 6] = s[si + 6]!;
+  d[di + 7] = s[si + 7]!;
+  d[di + 8] = s[si + 8]!;
+  d[di + 9] = s[si + 9]!;
+  d[di + 10] = s[si + 10]!;
+  d[di + 11] = s[si + 11]!;
+  d[di + 12] = s[si + 12]!;
+  d[di + 13] = s[si + 13]!;
+  d[di + 14] = s[si + 14]!;
+  d[di + 15] = s[si + 15]!;
 }
 
 function fault(k: Kernel, va: number, code: number): number {

@@ -138,7 +138,7 @@ export function setSendtoBit(table: PrivTable, p: Priv, id: number): void {
     return;
   }
   p.ipcTo.set(id);
-  if (other.trapMask !== RECEIVE_ONLY_MASK) other.ipcTo.set(p.id);
+  if ((other.trapMask & ~RECEIVE_ONLY_MASK) !== 0) other.ipcTo.set(p.id);
 }
 
 /** `unset_sendto_bit`: forbid sending to `id` in both directions. */

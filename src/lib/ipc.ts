@@ -1,45 +1,76 @@
 /**
- * The IPC trap stubs: each yields one trap record and returns the kernel's result. The
- * message address is in the caller's own memory (see `UMessage`). A RECEIVE or SENDREC
- * also leaves the IPC status word in `status.value`. MINIX: lib/libc/arch/i386/rts/_ipc.S.
+ * The IPC trap stubs, used with `yield*`: each yields one trap record and returns the
+ * kernel's result. The message address is in the caller's own memory (see `UMessage`). A
+ * RECEIVE or SENDREC also leaves the IPC status word in `status.value`.
+ * MINIX: lib/libc/arch/i386/rts/_ipc.S.
+ *
+ * A stub is its own trap record and its own two-step iterator rather than a generator: it
+ * is on every message's path, and a generator per call costs more than the kernel's work.
  */
 import type { Endpoint } from "../include/endpoint.ts";
 import { NOTIFY, RECEIVE, SEND, SENDNB, SENDREC } from "../include/ipc.ts";
 import type { IpcTrap, Trap, TrapResult } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 
+/** What library calls return: iterate it with `yield*` inside a program. */
 export type Syscall<T = number> = Generator<Trap, T, TrapResult>;
+
+/** A single trap, iterated with `yield*`; the result of `yield*` is the kernel's result. */
+export type TrapCall = Iterable<Trap, number, TrapResult>;
 
 /** Where RECEIVE-type stubs put the status word of the message they got. */
 export interface IpcStatus {
   value: number;
 }
 
-function* ipc(call: number, srcDst: Endpoint, msg: VirAddr, status?: IpcStatus): Syscall {
-  const trap: IpcTrap = { kind: "ipc", call, srcDst, msg, status: 0 };
-  const r = yield trap;
-  if (status !== undefined) status.value = trap.status;
-  return r;
+class IpcCall implements IpcTrap, Iterator<Trap, number, TrapResult> {
+  readonly kind = "ipc";
+  readonly call: number;
+  readonly srcDst: Endpoint;
+  readonly msg: VirAddr;
+  status = 0;
+  readonly out: IpcStatus | undefined;
+  yielded = false;
+
+  constructor(call: number, srcDst: Endpoint, msg: VirAddr, out: IpcStatus | undefined) {
+    this.call = call;
+    this.srcDst = srcDst;
+    this.msg = msg;
+    this.out = out;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(r?: TrapResult): IteratorResult<Trap, number> {
+    if (!this.yielded) {
+      this.yielded = true;
+      return { value: this, done: false };
+    }
+    if (this.out !== undefined) this.out.value = this.status;
+    return { value: r ?? 0, done: true };
+  }
 }
 
-export function send(dst: Endpoint, msg: VirAddr): Syscall {
-  return ipc(SEND, dst, msg);
+export function send(dst: Endpoint, msg: VirAddr): TrapCall {
+  return new IpcCall(SEND, dst, msg, undefined);
 }
 
-export function sendnb(dst: Endpoint, msg: VirAddr): Syscall {
-  return ipc(SENDNB, dst, msg);
+export function sendnb(dst: Endpoint, msg: VirAddr): TrapCall {
+  return new IpcCall(SENDNB, dst, msg, undefined);
 }
 
-export function receive(src: Endpoint, msg: VirAddr, status?: IpcStatus): Syscall {
-  return ipc(RECEIVE, src, msg, status);
+export function receive(src: Endpoint, msg: VirAddr, status?: IpcStatus): TrapCall {
+  return new IpcCall(RECEIVE, src, msg, status);
 }
 
-export function sendrec(peer: Endpoint, msg: VirAddr, status?: IpcStatus): Syscall {
-  return ipc(SENDREC, peer, msg, status);
+export function sendrec(peer: Endpoint, msg: VirAddr, status?: IpcStatus): TrapCall {
+  return new IpcCall(SENDREC, peer, msg, status);
 }
 
-export function notify(dst: Endpoint): Syscall {
-  return ipc(NOTIFY, dst, 0 as VirAddr);
+export function notify(dst: Endpoint): TrapCall {
+  return new IpcCall(NOTIFY, dst, 0 as VirAddr, undefined);
 }
 
 /** SENDA: `count` asynmsg_t entries at `table` (see include/ipc.ts for the layout). */

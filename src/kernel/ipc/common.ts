@@ -6,7 +6,9 @@
 import { HARDWARE, SYSTEM, ANY, type Endpoint } from "../../include/endpoint.ts";
 import { M_SOURCE, M_TYPE } from "../../include/message.ts";
 import { IPC_STATUS_FLAGS_SHIFT, NOTIFY_LAYOUT, notifyFrom } from "../../include/ipc.ts";
+import { OK } from "../../include/errno.ts";
 import type { Kernel } from "../kernel.ts";
+import { copyMsgToProc } from "../memory.ts";
 import { MF_DELIVERMSG, RTS_RECEIVING, RTS_SENDING, type Proc } from "../proc.ts";
 
 const ARG_WORD = NOTIFY_LAYOUT.offsets.arg >>> 2;
@@ -26,11 +28,15 @@ export function ipcStatus(call: number, fromKernel: boolean): number {
 }
 
 /**
- * Completes a delivery whose bytes are already in `dst.delivermsg`: mark it for copy-out
- * before dst next runs, record the status word, and end dst's RECEIVE.
+ * Completes a delivery whose bytes are already in `dst.delivermsg`: copy them to the buffer
+ * dst named in RECEIVE, or, when that page is not present, keep them buffered for the
+ * pre-run hook (MF_DELIVERMSG, which may ask VM); record the status word and end dst's
+ * RECEIVE.
  */
 export function deliver(k: Kernel, dst: Proc, status: number): void {
-  dst.miscFlags |= MF_DELIVERMSG;
+  if (copyMsgToProc(k, dst, dst.delivermsgVir, dst.delivermsg32) !== OK) {
+    dst.miscFlags |= MF_DELIVERMSG;
+  }
   dst.ipcStatus = status;
   dst.retreg = 0;
   k.clearRts(dst, RTS_RECEIVING);

@@ -8,6 +8,7 @@ import { EDEADSRCDST, ELOCKED, ENOTREADY, OK } from "../../include/errno.ts";
 import { NOTIFY, RECEIVE, SEND, SENDREC } from "../../include/ipc.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Kernel } from "../kernel.ts";
+import { copy16 } from "../memory.ts";
 import {
   MF_ASYNMSG,
   MF_REPLY_PEND,
@@ -47,7 +48,7 @@ export function miniReceive(
     let prev: Proc | null = null;
     for (let s = caller.callerQ; s !== null; prev = s, s = s.qLink) {
       if (src !== ANY && s.endpoint !== src) continue;
-      caller.delivermsg32.set(s.sendmsg32);
+      copy16(caller.delivermsg32, 0, s.sendmsg32, 0);
       const fromKernel = (s.miscFlags & MF_SENDING_FROM_KERNEL) !== 0;
       s.miscFlags &= ~MF_SENDING_FROM_KERNEL;
       if (prev === null) caller.callerQ = s.qLink;

@@ -23,7 +23,7 @@ export function doDiagctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_DIAGCTL">): 
   if (len < 0 || len > DIAG_MAX_LEN) return EINVAL;
   const bytes = new Uint8Array(len);
   if (copyFromProc(k, caller, buf, bytes, 0, len) !== OK) {
-    return copyFaulted(k, caller, caller, len, VMSTYPE_KERNELCALL);
+    return copyFaulted(k, caller, caller, buf + len - k.faultAddr, VMSTYPE_KERNELCALL);
   }
 
   // Act.

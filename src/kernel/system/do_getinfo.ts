@@ -67,7 +67,7 @@ export function doGetinfo(k: Kernel, caller: Proc, m: KcallMsg<"SYS_GETINFO">): 
       return EINVAL;
   }
   if (copyToProc(k, caller, valPtr, data, 0, data.length) !== OK) {
-    return copyFaulted(k, caller, caller, data.length, VMSTYPE_KERNELCALL);
+    return copyFaulted(k, caller, caller, valPtr + data.length - k.faultAddr, VMSTYPE_KERNELCALL);
   }
   return OK;
 }

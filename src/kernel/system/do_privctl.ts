@@ -63,7 +63,7 @@ export function doPrivctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_PRIVCTL">): 
       if (!noPriv) return EPERM;
       const user = k.privs.byId(USER_PRIV_ID);
       if (user === undefined) return EINVAL;
-      releaseOwnPriv(target);
+      releaseOwnPriv(k, target);
       target.priv = user;
       return OK;
     }
@@ -81,17 +81,31 @@ function setSys(k: Kernel, caller: Proc, target: Proc, argPtr: VirAddr, noPriv: 
   if (argPtr !== 0) {
     const bytes = new Uint8Array(PRIV_ARG.size);
     if (copyFromProc(k, caller, argPtr, bytes, 0, bytes.length) !== OK) {
-      return copyFaulted(k, caller, caller, bytes.length, VMSTYPE_KERNELCALL);
+      return copyFaulted(
+        k,
+        caller,
+        caller,
+        argPtr + bytes.length - k.faultAddr,
+        VMSTYPE_KERNELCALL,
+      );
     }
     arg = PRIV_ARG.read(new DataView(bytes.buffer));
   }
   const old = ownPriv(target);
   const wantId = arg !== undefined && (arg.flags & DYN_PRIV_ID) === 0 ? arg.id : NULL_PRIV_ID;
-  // The target's own structure, if any, is given up, so its id may be claimed again.
-  if (old !== null) old.procNr = NO_OWNER;
+  // The target's own structure, if any, is given up, so its id may be claimed again. Its
+  // alarm leaves the timer queue first (a reset structure must not stay queued).
+  const oldAlarm = old?.alarmAt ?? -1;
+  if (old !== null) {
+    k.timers.cancel(old);
+    old.procNr = NO_OWNER;
+  }
   const claimed = k.privs.claim(target.nr, wantId);
   if (typeof claimed === "number") {
-    if (old !== null) old.procNr = target.nr;
+    if (old !== null) {
+      old.procNr = target.nr;
+      if (oldAlarm >= 0) k.timers.set(old, oldAlarm);
+    }
     return claimed;
   }
 
@@ -131,6 +145,9 @@ function ownPriv(p: Proc): Priv | null {
     : null;
 }
 
-function releaseOwnPriv(p: Proc): void {
-  ownPriv(p)?.reset();
+function releaseOwnPriv(k: Kernel, p: Proc): void {
+  const own = ownPriv(p);
+  if (own === null) return;
+  k.timers.cancel(own);
+  own.reset();
 }

@@ -7,6 +7,7 @@
  *                        reply target, addr, length, flag (write), requestor; ESRCH if none.
  *   VMCTL_MEMREQ_REPLY   who = requestor, value = VM's result; the requestor may run again,
  *                        a suspended kernel call is re-executed first (MF_KCALL_RESUME).
+ *                        EINVAL for a request VM has not fetched yet.
  *   VMCTL_CLEAR_PAGEFAULT  who may run again after a page fault was resolved.
  *   VMCTL_GET_PDBR       reply value = who's page-directory base.
  *   VMCTL_SETADDRSPACE   who's page-directory base := value (page aligned, in memory).
@@ -76,6 +77,8 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
     }
     case VMCTL_MEMREQ_REPLY: {
       if (p === undefined || (p.rtsFlags & RTS_VMREQUEST) === 0) return EINVAL;
+      // Only a fetched request can be answered: one still queued stays in the list.
+      for (let x = k.vmrequest; x !== null; x = x.vmreq.next) if (x === p) return EINVAL;
       // Act.
       p.vmreq.result = value | 0;
       if (p.vmreq.type === VMSTYPE_KERNELCALL) p.miscFlags |= MF_KCALL_RESUME;

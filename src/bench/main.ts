@@ -1,0 +1,98 @@
+/**
+ * `npm run bench`: measures each figure beside its lower bound in the same run and prints a
+ * table of medians and ratios; with `--json` the last line is `{"figures":[…]}`
+ * (DESIGN.md §9). `--only NAME` (repeatable) restricts the run to some figures.
+ */
+import { parseArgs } from "node:util";
+import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
+import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
+import { bootToIdle, generatorPingPong, notifyDelivery, sendrecRoundtrip } from "./workloads.ts";
+
+const PINGPONG = "host.generator_pingpong";
+const FIGURES = [PINGPONG, "ipc.sendrec_roundtrip", "ipc.notify", "boot.to_idle"] as const;
+
+function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
+  const want = (name: string): boolean => only.size === 0 || only.has(name);
+  const pingpong = generatorPingPong();
+  const out: Measurement[] = [];
+  // The lower bound is measured on its own and again beside every figure it bounds; its
+  // published value is the median of all those samples.
+  const pingSamples: number[] = [];
+  if (want(PINGPONG)) {
+    log(`${PINGPONG}…`);
+    pingSamples.push(...measureAlone(pingpong, plan).samples);
+  }
+  for (const make of [sendrecRoundtrip, notifyDelivery]) {
+    const w = make();
+    if (!want(w.name)) continue;
+    log(`${w.name}…`);
+    const m = measureBeside(w, pingpong, plan);
+    pingSamples.push(...(m.baseline?.samples ?? []));
+    out.push(m);
+  }
+  if (want(PINGPONG)) {
+    out.unshift({ name: PINGPONG, unit: "ns", samples: pingSamples, baseline: null });
+  }
+  const boot = bootToIdle();
+  if (want(boot.name)) {
+    log(`${boot.name}…`);
+    out.push(measureAlone(boot, plan));
+  }
+  return out;
+}
+
+function main(argv: readonly string[]): number {
+  let args;
+  try {
+    args = parseArgs({
+      args: [...argv],
+      options: {
+        json: { type: "boolean", default: false },
+        only: { type: "string", multiple: true, default: [] },
+        samples: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      allowPositionals: false,
+    });
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(
+      `usage: npm run bench -- [--json] [--samples N] [--only NAME]…\nfigures: ${FIGURES.join(", ")}\n`,
+    );
+    return 0;
+  }
+  const only = new Set(args.values.only);
+  for (const name of only) {
+    if (!(FIGURES as readonly string[]).includes(name)) {
+      process.stderr.write(`bench: unknown figure ${name}\n`);
+      return 2;
+    }
+  }
+  const samples =
+    args.values.samples === undefined ? DEFAULT_PLAN.samples : Number(args.values.samples);
+  if (!Number.isInteger(samples) || samples < 1) {
+    process.stderr.write(`bench: --samples must be a positive integer\n`);
+    return 2;
+  }
+  const plan: Plan = { ...DEFAULT_PLAN, samples };
+  const json = args.values.json;
+  const t0 = performance.now();
+  const ms = run(only, plan, json ? () => {} : (s) => process.stderr.write(`  ${s}\n`));
+  const total = ((performance.now() - t0) / 1000).toFixed(1);
+  if (json) {
+    process.stdout.write(figuresJson(ms.map(toFigure)) + "\n");
+  } else {
+    process.stdout.write(`${formatTable(ms)}\n`);
+    process.stdout.write(
+      `Medians of ${plan.samples} samples of at least ${plan.minMs} ms each; ratio = median / ` +
+        `median of the lower bound sampled beside it (${PINGPONG} pools all its samples).\n` +
+        `Total ${total} s, node ${process.version}.\n`,
+    );
+  }
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,239 @@
+import { describe, expect, test } from "vitest";
+import {
+  ANY,
+  makeEndpoint,
+  SELF,
+  SYSTEM,
+  VM_PROC_NR,
+  type Endpoint,
+} from "../../include/endpoint.ts";
+import { EFAULT, EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
+import { NOTIFY_LAYOUT } from "../../include/ipc.ts";
+import {
+  GET_KINFO,
+  KINFO_SIZE,
+  VMCTL_CLEAR_PAGEFAULT,
+  VMCTL_FLUSHTLB,
+  VMCTL_GET_PDBR,
+  VMCTL_MEMREQ_GET,
+  VMCTL_SETADDRSPACE,
+  VMPTYPE_CHECK,
+} from "../../include/kcall.ts";
+import { SIGKMEM } from "../../include/signal.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import { virAddr } from "../../include/types.ts";
+import {
+  bootImage,
+  DATA_BASE,
+  malloc,
+  notify,
+  PAGE_SIZE,
+  peek,
+  poke,
+  receive,
+  recordEvents,
+  runChecked,
+  sysGetinfo,
+  sysVmctl,
+  sysVmctlGetMemreq,
+  sysVmctlReplyMemreq,
+  UMessage,
+  type BootImageEntry,
+  type Machine,
+  type Syscall,
+} from "../../../test/system_harness.ts";
+
+const VM = VM_PROC_NR;
+const C1 = 11 as Endpoint;
+const C2 = 12 as Endpoint;
+
+function settle(m: Machine): Machine {
+  const exits = recordEvents(m, "exit");
+  runChecked(m);
+  expect(m.halted).toBeNull();
+  expect(exits.filter((e) => e.reason !== "exit")).toEqual([]);
+  return m;
+}
+
+function vm(body: (ctx: ProcessContext) => Syscall<void>): BootImageEntry {
+  return {
+    name: "vm",
+    slot: VM,
+    program: function* (ctx) {
+      yield* body(ctx);
+      return 0;
+    },
+  };
+}
+
+/** A process that waits for ever, before VM (queue 7) runs. */
+function idler(name: string, slot: Endpoint): BootImageEntry {
+  return {
+    name,
+    slot,
+    priority: 6,
+    program: function* (ctx) {
+      yield* receive(ANY, malloc(ctx, 64, 64));
+      return 0;
+    },
+  };
+}
+
+describe("SYS_VMCTL", () => {
+  test("only VM may call: any other caller gets EPERM", () => {
+    const results: number[] = [];
+    settle(
+      bootImage([
+        {
+          name: "notvm",
+          slot: C1,
+          program: function* (ctx) {
+            for (const param of [VMCTL_MEMREQ_GET, VMCTL_GET_PDBR, VMCTL_FLUSHTLB]) {
+              results.push((yield* sysVmctl(ctx, SELF, param)).status);
+            }
+            results.push((yield* sysVmctl(ctx, C1, VMCTL_CLEAR_PAGEFAULT)).status);
+            return 0;
+          },
+        },
+      ]),
+    );
+    expect(results).toEqual([EPERM, EPERM, EPERM, EPERM]);
+  });
+
+  test("MEMREQ_GET with nothing pending is ESRCH", () => {
+    const results: number[] = [];
+    settle(
+      bootImage([
+        vm(function* (ctx) {
+          results.push((yield* sysVmctlGetMemreq(ctx)).status);
+        }),
+      ]),
+    );
+    expect(results).toEqual([ESRCH]);
+  });
+
+  test("GET_PDBR reports the page-directory base of SELF or another process", () => {
+    const got: [number, number][] = [];
+    const m = bootImage([
+      vm(function* (ctx) {
+        for (const who of [SELF, C1, makeEndpoint(1, C1), makeEndpoint(0, 40)]) {
+          const r = yield* sysVmctl(ctx, who, VMCTL_GET_PDBR);
+          got.push([r.status, r.reply.value]);
+        }
+      }),
+      idler("c1", C1),
+    ]);
+    settle(m);
+    const k = m.kernel;
+    expect(got.slice(0, 2)).toEqual([
+      [OK, k.procAddr(VM)!.cr3],
+      [OK, k.procAddr(C1)!.cr3],
+    ]);
+    expect(got[0]![1]).not.toBe(got[1]![1]);
+    expect(got.slice(2).map(([s]) => s)).toEqual([EINVAL, EINVAL]);
+  });
+
+  test("replies and page-fault clears for processes not waiting are EINVAL", () => {
+    const results: number[] = [];
+    settle(
+      bootImage([
+        vm(function* (ctx) {
+          results.push(yield* sysVmctlReplyMemreq(ctx, C1, OK));
+          results.push(yield* sysVmctlReplyMemreq(ctx, SELF, OK));
+          results.push((yield* sysVmctl(ctx, C1, VMCTL_CLEAR_PAGEFAULT)).status);
+          results.push((yield* sysVmctl(ctx, makeEndpoint(2, C1), VMCTL_CLEAR_PAGEFAULT)).status);
+          results.push((yield* sysVmctl(ctx, SELF, 999)).status);
+          results.push((yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB)).status);
+        }),
+        idler("c1", C1),
+      ]),
+    );
+    expect(results).toEqual([EINVAL, EINVAL, EINVAL, EINVAL, EINVAL, OK]);
+  });
+
+  test("SETADDRSPACE checks the value and switches the process to another page directory", () => {
+    const results: number[] = [];
+    const seen: Uint8Array[] = [];
+    const marker = new Uint8Array([0xc0, 0xff, 0xee, 0x42]);
+    const m = bootImage([
+      vm(function* (ctx) {
+        const own = (yield* sysVmctl(ctx, SELF, VMCTL_GET_PDBR)).reply.value;
+        yield* poke(ctx, virAddr(DATA_BASE + 3 * PAGE_SIZE), marker);
+        const bad = [own + 4, m.hw.mem.size];
+        for (const v of bad) results.push((yield* sysVmctl(ctx, C1, VMCTL_SETADDRSPACE, v)).status);
+        results.push((yield* sysVmctl(ctx, C1, VMCTL_SETADDRSPACE, own)).status);
+        results.push(yield* notify(C1));
+      }),
+      {
+        name: "c1",
+        slot: C1,
+        priority: 6,
+        program: function* (ctx) {
+          yield* receive(VM, virAddr(DATA_BASE + 8 * PAGE_SIZE));
+          // Now running in VM's address space: VM's data is visible here.
+          seen.push(yield* peek(ctx, virAddr(DATA_BASE + 3 * PAGE_SIZE), 4));
+          return 0;
+        },
+      },
+    ]);
+    const vmCr3 = m.kernel.procAddr(VM)!.cr3;
+    settle(m);
+    expect(results).toEqual([EINVAL, EINVAL, OK, OK]);
+    expect(seen).toEqual([marker]);
+    expect(m.kernel.procAddr(VM)!.cr3).toBe(vmCr3);
+  });
+
+  test("MEMREQ_GET pops pending requests newest first with their parameters", () => {
+    const notes: [number, number, number][] = [];
+    const reqs: unknown[] = [];
+    const clientResults: number[] = [];
+    const client = (name: string, slot: Endpoint, page: number): BootImageEntry => ({
+      name,
+      slot,
+      priority: 6,
+      program: function* (ctx) {
+        const va = virAddr(DATA_BASE + page * PAGE_SIZE + 8);
+        clientResults.push(yield* sysGetinfo(ctx, GET_KINFO, va, KINFO_SIZE));
+        return 0;
+      },
+    });
+    const m = bootImage([
+      vm(function* (ctx) {
+        const um = new UMessage(ctx, malloc(ctx, 64, 64));
+        yield* receive(ANY, um.va);
+        const msg = yield* um.get();
+        notes.push([msg.source, msg.get(NOTIFY_LAYOUT).arg, m.snapshot().vmrequests.length]);
+        for (;;) {
+          const r = yield* sysVmctlGetMemreq(ctx);
+          if (r.status === ESRCH) break;
+          const { target, addr, length, flag, requestor } = r.reply;
+          reqs.push({ status: r.status, target, addr, length, flag, requestor });
+          yield* sysVmctlReplyMemreq(ctx, requestor, EFAULT);
+        }
+      }),
+      client("c1", C1, 20), // beyond the 16 mapped data pages
+      client("c2", C2, 21),
+    ]);
+    settle(m);
+    expect(notes).toEqual([[SYSTEM, 1 << SIGKMEM, 2]]);
+    expect(reqs).toEqual([
+      {
+        status: VMPTYPE_CHECK,
+        target: C2,
+        addr: DATA_BASE + 21 * PAGE_SIZE + 8,
+        length: KINFO_SIZE,
+        flag: 1,
+        requestor: C2,
+      },
+      {
+        status: VMPTYPE_CHECK,
+        target: C1,
+        addr: DATA_BASE + 20 * PAGE_SIZE + 8,
+        length: KINFO_SIZE,
+        flag: 1,
+        requestor: C1,
+      },
+    ]);
+    expect(clientResults).toEqual([EFAULT, EFAULT]);
+  });
+});
