@@ -6,7 +6,7 @@
  * one piece. MINIX: kernel/arch/i386/memory.c `virtual_copy`, `phys_copy` (MINIX-SPEC §3.5).
  */
 import { EFAULT_DST, EFAULT_SRC, OK } from "../include/errno.ts";
-import { MESSAGE_SIZE } from "../include/message.ts";
+import { M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import type { Kernel } from "./kernel.ts";
@@ -112,7 +112,7 @@ export function copyBetween(
  * translation; anything else takes the general path. OK or EFAULT_SRC.
  */
 export function copyMsgFromProc(k: Kernel, p: Proc, va: VirAddr, dst32: Uint32Array): number {
-  if ((va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0) {
+  if (msgFast(va, p)) {
     const pa = k.hw.mmu.translate(p.cr3, va, false, true);
     if (pa < 0) return fault(k, va, EFAULT_SRC);
     copy16(dst32, 0, k.hw.mem.u32, pa >>> 2);
@@ -123,13 +123,43 @@ export function copyMsgFromProc(k: Kernel, p: Proc, va: VirAddr, dst32: Uint32Ar
 
 /** Message fast path for the other direction. OK or EFAULT_DST. */
 export function copyMsgToProc(k: Kernel, p: Proc, va: VirAddr, src32: Uint32Array): number {
-  if ((va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0) {
+  if (msgFast(va, p)) {
     const pa = k.hw.mmu.translate(p.cr3, va, true, true);
     if (pa < 0) return fault(k, va, EFAULT_DST);
     copy16(k.hw.mem.u32, pa >>> 2, src32, 0);
     return OK;
   }
   return copyToProc(k, p, va, new Uint8Array(src32.buffer), 0, MESSAGE_SIZE);
+}
+
+/**
+ * Message from one process's memory straight into another's, `m_source` set to `source`:
+ * one copy instead of two through the kernel's buffer. Both messages must be word aligned
+ * inside one page, else EFAULT_DST is returned without copying (the caller falls back to
+ * buffering). OK, EFAULT_SRC or EFAULT_DST.
+ */
+export function copyMsgBetween(
+  k: Kernel,
+  sp: Proc,
+  sva: VirAddr,
+  dp: Proc,
+  dva: VirAddr,
+  source: number,
+): number {
+  if (!msgFast(sva, sp) || !msgFast(dva, dp)) return EFAULT_DST;
+  const mmu = k.hw.mmu;
+  const spa = mmu.translate(sp.cr3, sva, false, true);
+  if (spa < 0) return fault(k, sva, EFAULT_SRC);
+  const dpa = mmu.translate(dp.cr3, dva, true, true);
+  if (dpa < 0) return fault(k, dva, EFAULT_DST);
+  const m32 = k.hw.mem.u32;
+  copy16(m32, dpa >>> 2, m32, spa >>> 2);
+  m32[(dpa + M_SOURCE) >>> 2] = source >>> 0;
+  return OK;
+}
+
+function msgFast(va: number, p: Proc): boolean {
+  return (va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0;
 }
 
 /**

@@ -95,10 +95,10 @@ export function step(k: Kernel): boolean {
     if (p.rtsFlags !== 0) return true;
   }
   if (k.current !== p) {
+    // The switch is charged together with the trap that follows it.
     k.current = p;
-    advance(k, COST.contextSwitch, p);
+    switchCycles = COST.contextSwitch;
     if (k.tracing) k.emit({ kind: "switch", t: k.hw.clock.cycles, ep: p.endpoint });
-    if (p.rtsFlags !== 0) return true;
   }
   resume(k, p);
   return true;
@@ -202,9 +202,13 @@ function crash(k: Kernel, p: Proc, e: unknown): void {
   causeSig(k, p, SIGILL);
 }
 
-/** Charges `cycles` to the clock; crossed tick boundaries are handled for `cur`. */
+/** Cycles of a context switch not yet charged to the clock. */
+let switchCycles = 0;
+
+/** Charges `cycles` (and a pending switch) to the clock; crossed ticks are handled for `cur`. */
 function advance(k: Kernel, cycles: number, cur: Proc): void {
-  const crossed = k.hw.clock.advance(cycles);
+  const crossed = k.hw.clock.advance(cycles + switchCycles);
+  switchCycles = 0;
   if (crossed > 0) onTicks(k, crossed, cur);
 }
 

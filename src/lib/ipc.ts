@@ -23,6 +23,16 @@ export interface IpcStatus {
   value: number;
 }
 
+/**
+ * Iterator results are read by `yield*` at once and never kept, so two shared objects serve
+ * every call (no allocation per trap).
+ */
+const YIELD: { done: false; value: Trap } = {
+  done: false,
+  value: { kind: "kcall", msg: 0 as VirAddr },
+};
+const RETURN: { done: true; value: number } = { done: true, value: 0 };
+
 class IpcCall implements IpcTrap, Iterator<Trap, number, TrapResult> {
   readonly kind = "ipc";
   readonly call: number;
@@ -46,10 +56,12 @@ class IpcCall implements IpcTrap, Iterator<Trap, number, TrapResult> {
   next(r?: TrapResult): IteratorResult<Trap, number> {
     if (!this.yielded) {
       this.yielded = true;
-      return { value: this, done: false };
+      YIELD.value = this;
+      return YIELD;
     }
     if (this.out !== undefined) this.out.value = this.status;
-    return { value: r ?? 0, done: true };
+    RETURN.value = r ?? 0;
+    return RETURN;
   }
 }
 

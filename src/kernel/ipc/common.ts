@@ -37,6 +37,11 @@ export function deliver(k: Kernel, dst: Proc, status: number): void {
   if (copyMsgToProc(k, dst, dst.delivermsgVir, dst.delivermsg32) !== OK) {
     dst.miscFlags |= MF_DELIVERMSG;
   }
+  received(k, dst, status);
+}
+
+/** Completes a delivery whose bytes are already in dst's receive buffer. */
+export function received(k: Kernel, dst: Proc, status: number): void {
   dst.ipcStatus = status;
   dst.retreg = 0;
   k.clearRts(dst, RTS_RECEIVING);

@@ -66,7 +66,7 @@ function doSyncIpc(k: Kernel, caller: Proc, call: number, srcDst: number, msg: V
       caller.miscFlags |= MF_REPLY_PEND;
       const r = miniSend(k, caller, peer!, msg, 0);
       if (r !== OK) return r;
-      return miniReceive(k, caller, ep, msg, false);
+      return miniReceive(k, caller, ep, msg, false, peer);
     }
     case SEND:
     case SENDNB:

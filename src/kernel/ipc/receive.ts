@@ -22,18 +22,22 @@ import { buildNotify, deliver, ipcStatus } from "./common.ts";
 import { deadlock } from "./deadlock.ts";
 import { tryAsync, tryOne } from "./senda.ts";
 
-/** Receives into `msg` from `src` (an endpoint already validated, or ANY). */
+/**
+ * Receives into `msg` from `src` (an endpoint already validated, or ANY); `known` is the
+ * process behind `src` when the caller has already looked it up.
+ */
 export function miniReceive(
   k: Kernel,
   caller: Proc,
   src: Endpoint,
   msg: VirAddr,
   nonBlocking: boolean,
+  known?: Proc,
 ): number {
   caller.delivermsgVir = msg;
   let srcProc: Proc | undefined;
   if (src !== ANY) {
-    srcProc = k.isokendpt(src);
+    srcProc = known ?? k.isokendpt(src);
     if (srcProc === undefined || (srcProc.rtsFlags & RTS_NO_ENDPOINT) !== 0) return EDEADSRCDST;
   }
 

@@ -3,12 +3,12 @@
  * otherwise capture the message and queue the caller on the destination (FIFO), unless
  * non-blocking or deadlocked. MINIX: kernel/proc.c (MINIX-SPEC §2.4, §2.12).
  */
-import { EDEADSRCDST, EFAULT, ELOCKED, ENOTREADY, OK } from "../../include/errno.ts";
+import { EDEADSRCDST, EFAULT, EFAULT_SRC, ELOCKED, ENOTREADY, OK } from "../../include/errno.ts";
 import { SEND, SENDNB, SENDREC } from "../../include/ipc.ts";
 import { M_SOURCE } from "../../include/message.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Kernel } from "../kernel.ts";
-import { copyMsgFromProc } from "../memory.ts";
+import { copyMsgBetween, copyMsgFromProc } from "../memory.ts";
 import {
   MF_REPLY_PEND,
   MF_SENDING_FROM_KERNEL,
@@ -16,7 +16,7 @@ import {
   RTS_SENDING,
   type Proc,
 } from "../proc.ts";
-import { deliver, ipcStatus, willReceive } from "./common.ts";
+import { deliver, ipcStatus, received, willReceive } from "./common.ts";
 import { deadlock } from "./deadlock.ts";
 
 export const NON_BLOCKING = 1;
@@ -38,16 +38,27 @@ export function miniSend(
   const fromKernel = (flags & FROM_KERNEL) !== 0;
 
   if (willReceive(dst, caller.endpoint)) {
-    if (kbuf !== null) dst.delivermsg32.set(kbuf);
-    else if (copyMsgFromProc(k, caller, msg, dst.delivermsg32) !== OK) return EFAULT;
-    dst.delivermsg32[M_SOURCE >>> 2] = caller.endpoint >>> 0;
     const call =
       (caller.miscFlags & MF_REPLY_PEND) !== 0
         ? SENDREC
         : (flags & NON_BLOCKING) !== 0
           ? SENDNB
           : SEND;
-    deliver(k, dst, ipcStatus(call, fromKernel));
+    const status = ipcStatus(call, fromKernel);
+    if (kbuf === null) {
+      const r = copyMsgBetween(k, caller, msg, dst, dst.delivermsgVir, caller.endpoint);
+      if (r === OK) {
+        received(k, dst, status);
+        return OK;
+      }
+      if (r === EFAULT_SRC || copyMsgFromProc(k, caller, msg, dst.delivermsg32) !== OK) {
+        return EFAULT;
+      }
+    } else {
+      dst.delivermsg32.set(kbuf);
+    }
+    dst.delivermsg32[M_SOURCE >>> 2] = caller.endpoint >>> 0;
+    deliver(k, dst, status);
     return OK;
   }
 
