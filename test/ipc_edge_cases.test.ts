@@ -960,6 +960,37 @@ describe("messages and the IPC status word (§2.1, §2.4, §2.11)", () => {
     expect([...server, ...client].some((g) => ipcStatusFromKernel(g.status))).toBe(false);
   });
 
+  test("a SENDREC ends with its reply: the caller's next plain SEND arrives with status SEND", () => {
+    const seen: Got[] = [];
+    const m = boot([
+      {
+        name: "server",
+        slot: A,
+        program: function* (ctx) {
+          const um = box(ctx);
+          const req = yield* recv(um, ANY);
+          yield* put(um, T_REPLY, 0);
+          yield* send(req.source as Endpoint, um.va);
+          seen.push(yield* recv(um, ANY));
+          return 0;
+        },
+      },
+      {
+        name: "client",
+        slot: B,
+        program: function* (ctx) {
+          const um = box(ctx);
+          yield* sendrecV(um, A, T_REQ, 1);
+          return yield* sendV(um, A, T_DATA, 2);
+        },
+      },
+    ]);
+    runToIdle(m);
+    expect(seen.map((g) => [g.r, g.type, g.v, ipcStatusCall(g.status)])).toEqual([
+      [OK, T_DATA, 2, SEND],
+    ]);
+  });
+
   test("m_source is always set by the kernel, whatever the sender wrote", () => {
     const sources: number[] = [];
     const forger = (fake: number) =>

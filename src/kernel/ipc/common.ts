@@ -9,7 +9,7 @@ import { IPC_STATUS_FLAGS_SHIFT, NOTIFY_LAYOUT, notifyFrom } from "../../include
 import { OK } from "../../include/errno.ts";
 import type { Kernel } from "../kernel.ts";
 import { copyMsgToProc } from "../memory.ts";
-import { MF_DELIVERMSG, RTS_RECEIVING, RTS_SENDING, type Proc } from "../proc.ts";
+import { MF_DELIVERMSG, MF_REPLY_PEND, RTS_RECEIVING, RTS_SENDING, type Proc } from "../proc.ts";
 
 const ARG_WORD = NOTIFY_LAYOUT.offsets.arg >>> 2;
 const TIMESTAMP_WORD = NOTIFY_LAYOUT.offsets.timestamp >>> 2;
@@ -40,8 +40,12 @@ export function deliver(k: Kernel, dst: Proc, status: number): void {
   received(k, dst, status);
 }
 
-/** Completes a delivery whose bytes are already in dst's receive buffer. */
+/**
+ * Completes a delivery whose bytes are already in dst's receive buffer. A SENDREC that got
+ * its reply is over, so MF_REPLY_PEND is cleared as in MINIX's `mini_send`.
+ */
 export function received(k: Kernel, dst: Proc, status: number): void {
+  dst.miscFlags &= ~MF_REPLY_PEND;
   dst.ipcStatus = status;
   dst.retreg = 0;
   k.clearRts(dst, RTS_RECEIVING);
