@@ -73,6 +73,7 @@ export function freeSlot(k: Kernel, rc: Proc): void {
   rc.sigPending = 0;
   rc.gen = null;
   rc.trap = null;
+  rc.trapIsIpc = false;
   rc.program = null;
   rc.context = null;
   if (k.current === rc) k.current = null;

@@ -135,6 +135,8 @@ export class Proc {
   gen: Generator<Trap, number, TrapResult> | null = null;
   /** The trap record the process is blocked in, written back when it resumes. */
   trap: Trap | null = null;
+  /** `trap` is an IPC trap record, whose status register is written back on resume. */
+  trapIsIpc = false;
 
   constructor(nr: number) {
     this.nr = nr;

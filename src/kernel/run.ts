@@ -8,8 +8,8 @@
 import { CLOCK } from "../include/endpoint.ts";
 import { EFAULT, OK, VMSUSPEND } from "../include/errno.ts";
 import { SENDA } from "../include/ipc.ts";
-import { M_SOURCE } from "../include/message.ts";
-import type { Trap } from "../include/trap.ts";
+import { M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
+import type { IpcTrap, Trap } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 import { NONE } from "../include/endpoint.ts";
 import { SIGILL, SIGSEGV } from "../include/signal.ts";
@@ -25,6 +25,9 @@ import { MF_DELIVERMSG, MF_KCALL_RESUME, VMSTYPE_DELIVERMSG, type Proc } from ".
 import { causeSig } from "./signal.ts";
 import { kernelCall, resumeKernelCall } from "./system.ts";
 import { vmSuspend } from "./vmrequest.ts";
+
+/** Cycles charged for an IPC trap: the trap and one message copy. */
+const IPC_CYCLES = COST.trap + MESSAGE_SIZE * COST.ipcCopyPerByte;
 
 const T_NONE = 0;
 const T_IPC = 1;
@@ -153,7 +156,7 @@ function resume(k: Kernel, p: Proc): void {
   }
   try {
     const last = p.trap;
-    if (last !== null && last.kind === "ipc") last.status = p.ipcStatus;
+    if (p.trapIsIpc) (last as IpcTrap).status = p.ipcStatus;
     const res = gen.next(p.retreg);
     if (res.done === true) {
       exitProc(k, p, num(res.value) | 0, "exit");
@@ -161,6 +164,7 @@ function resume(k: Kernel, p: Proc): void {
     }
     decodeTrap(res.value);
     p.trap = tKind === T_BAD ? null : res.value;
+    p.trapIsIpc = tKind === T_IPC;
   } catch (e) {
     if (e instanceof KernelPanic) throw e;
     crash(k, p, e);
@@ -173,7 +177,7 @@ function handleTrap(k: Kernel, p: Proc): void {
   switch (tKind) {
     case T_IPC:
       p.retreg = doIpc(k, p, tCall, tEp, tAddr as VirAddr);
-      advance(k, COST.trap + 64 * COST.ipcCopyPerByte, p);
+      advance(k, IPC_CYCLES, p);
       return;
     case T_KCALL: {
       const r = kernelCall(k, p, tAddr as VirAddr);
@@ -196,6 +200,7 @@ function handleTrap(k: Kernel, p: Proc): void {
 function crash(k: Kernel, p: Proc, e: unknown): void {
   p.gen = null;
   p.trap = null;
+  p.trapIsIpc = false;
   const reason = e instanceof Error ? e.message : String(e);
   if (k.tracing)
     k.emit({ kind: "trap", t: k.hw.clock.cycles, ep: p.endpoint, trap: `crash: ${reason}` });

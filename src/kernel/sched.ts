@@ -13,6 +13,8 @@ export const MIN_USER_Q = NR_SCHED_QUEUES - 1;
 export const IDLE_Q = NR_SCHED_QUEUES - 1;
 
 export class RunQueues {
+  /** Bit q set iff queue q is not empty. */
+  #nonEmpty = 0;
   readonly heads: (Proc | null)[] = new Array<Proc | null>(NR_SCHED_QUEUES).fill(null);
   readonly tails: (Proc | null)[] = new Array<Proc | null>(NR_SCHED_QUEUES).fill(null);
 
@@ -22,8 +24,12 @@ export class RunQueues {
     if (q < 0 || q >= NR_SCHED_QUEUES) panic(`enqueue: ${p.name} has priority ${q}`);
     p.nextReady = null;
     const tail = this.tails[q]!;
-    if (tail === null) this.heads[q] = p;
-    else tail.nextReady = p;
+    if (tail === null) {
+      this.heads[q] = p;
+      this.#nonEmpty |= 1 << q;
+    } else {
+      tail.nextReady = p;
+    }
     this.tails[q] = p;
   }
 
@@ -36,6 +42,7 @@ export class RunQueues {
       if (prev === null) this.heads[q] = x.nextReady;
       else prev.nextReady = x.nextReady;
       if (this.tails[q] === x) this.tails[q] = prev;
+      if (this.heads[q] === null) this.#nonEmpty &= ~(1 << q);
       x.nextReady = null;
       return;
     }
@@ -44,12 +51,9 @@ export class RunQueues {
 
   /** The process to run next: head of the highest-priority non-empty queue. */
   pick(): Proc | null {
-    const heads = this.heads;
-    for (let q = 0; q < NR_SCHED_QUEUES; q++) {
-      const p = heads[q]!;
-      if (p !== null) return p;
-    }
-    return null;
+    const bits = this.#nonEmpty;
+    if (bits === 0) return null;
+    return this.heads[31 - Math.clz32(bits & -bits)]!;
   }
 
   /** Moves the head of `p`'s queue to its tail (round robin after a quantum). */
