@@ -3,7 +3,7 @@
  * loads every boot process (page tables built here, as a boot loader would until VM exists)
  * and returns a machine that can run to idle, be inspected and stream events.
  */
-import { NR_TASKS } from "../include/endpoint.ts";
+import { NR_TASKS, VM_PROC_NR } from "../include/endpoint.ts";
 import { Hardware } from "../hw/machine.ts";
 import type { EventListener } from "../hw/events.ts";
 import { checkKernel } from "../kernel/check.ts";
@@ -38,7 +38,7 @@ export class Machine {
       nrProcs: options.nrProcs,
       nrSysProcs: options.nrSysProcs,
       quantumTicks: options.quantumTicks,
-      vmSlot: 8,
+      vmSlot: VM_PROC_NR,
       hz: options.hz,
     });
     this.frames = new FrameAllocator(this.hw);

@@ -105,9 +105,4 @@ export class Kernel {
   get tracing(): boolean {
     return this.hw.events.active;
   }
-
-  /** Endpoint generation of slot `nr`'s current incarnation (for the inspector). */
-  generation(e: Endpoint): number {
-    return generationOf(e);
-  }
 }
