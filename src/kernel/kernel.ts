@@ -4,7 +4,7 @@
  * `Kernel` (ipc/, system/, run.ts, …); this file only holds state and the flag helpers that
  * keep "runnable iff rtsFlags === 0 iff queued" true. MINIX: kernel/glo.h, kernel/proc.h.
  */
-import { generationOf, NR_TASKS, slotOf, VM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
+import { NR_TASKS, slotOf, VM_PROC_NR } from "../include/endpoint.ts";
 import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
