@@ -70,7 +70,8 @@ export class Kernel {
 
   /** `isokendpt`: the live process with exactly this endpoint, or undefined. */
   isokendpt(e: number): Proc | undefined {
-    const p = this.procs[slotOf(e) + NR_TASKS];
+    // Generation-0 endpoints equal their slot: skip the division of `slotOf`.
+    const p = this.procs[(e >= -NR_TASKS && e < this.opts.nrProcs ? e : slotOf(e)) + NR_TASKS];
     if (p === undefined || (p.rtsFlags & RTS_SLOT_FREE) !== 0 || p.endpoint !== e) return undefined;
     return p;
   }

@@ -36,11 +36,7 @@ const T_PAGEFAULT = 3;
 const T_BAD = 4;
 
 /** Registers of the trap being handled, decoded from the process's trap record. */
-let tKind = T_NONE;
-let tCall = 0;
-let tEp = 0;
-let tAddr = 0;
-let tWrite = false;
+const regs = { kind: T_NONE, call: 0, ep: 0, addr: 0, write: false };
 
 function num(v: unknown): number {
   return typeof v === "number" ? v : 0;
@@ -49,40 +45,40 @@ function num(v: unknown): number {
 /** Reads a trap record into kernel-owned registers. May throw (hostile getters): caller catches. */
 function decodeTrap(t: unknown): void {
   if (typeof t !== "object" || t === null) {
-    tKind = T_BAD;
+    regs.kind = T_BAD;
     return;
   }
   const r = t as Partial<Record<keyof Trap, unknown>> & { kind?: unknown };
   switch (r.kind) {
     case "ipc": {
       const x = t as Record<string, unknown>;
-      tKind = T_IPC;
-      tCall = num(x.call) | 0;
-      tEp = num(x.srcDst) | 0;
-      tAddr = num(x.msg) >>> 0;
+      regs.kind = T_IPC;
+      regs.call = num(x.call) | 0;
+      regs.ep = num(x.srcDst) | 0;
+      regs.addr = num(x.msg) >>> 0;
       return;
     }
     case "senda": {
       const x = t as Record<string, unknown>;
-      tKind = T_IPC;
-      tCall = SENDA;
-      tEp = num(x.count) | 0;
-      tAddr = num(x.table) >>> 0;
+      regs.kind = T_IPC;
+      regs.call = SENDA;
+      regs.ep = num(x.count) | 0;
+      regs.addr = num(x.table) >>> 0;
       return;
     }
     case "kcall":
-      tKind = T_KCALL;
-      tAddr = num((t as Record<string, unknown>).msg) >>> 0;
+      regs.kind = T_KCALL;
+      regs.addr = num((t as Record<string, unknown>).msg) >>> 0;
       return;
     case "pagefault": {
       const x = t as Record<string, unknown>;
-      tKind = T_PAGEFAULT;
-      tAddr = num(x.addr) >>> 0;
-      tWrite = x.write === true;
+      regs.kind = T_PAGEFAULT;
+      regs.addr = num(x.addr) >>> 0;
+      regs.write = x.write === true;
       return;
     }
     default:
-      tKind = T_BAD;
+      regs.kind = T_BAD;
   }
 }
 
@@ -163,8 +159,8 @@ function resume(k: Kernel, p: Proc): void {
       return;
     }
     decodeTrap(res.value);
-    p.trap = tKind === T_BAD ? null : res.value;
-    p.trapIsIpc = tKind === T_IPC;
+    p.trap = regs.kind === T_BAD ? null : res.value;
+    p.trapIsIpc = regs.kind === T_IPC;
   } catch (e) {
     if (e instanceof KernelPanic) throw e;
     crash(k, p, e);
@@ -174,19 +170,19 @@ function resume(k: Kernel, p: Proc): void {
 }
 
 function handleTrap(k: Kernel, p: Proc): void {
-  switch (tKind) {
+  switch (regs.kind) {
     case T_IPC:
-      p.retreg = doIpc(k, p, tCall, tEp, tAddr as VirAddr);
+      p.retreg = doIpc(k, p, regs.call, regs.ep, regs.addr as VirAddr);
       advance(k, IPC_CYCLES, p);
       return;
     case T_KCALL: {
-      const r = kernelCall(k, p, tAddr as VirAddr);
+      const r = kernelCall(k, p, regs.addr as VirAddr);
       if (r !== VMSUSPEND) p.retreg = r;
       advance(k, COST.kcall, p);
       return;
     }
     case T_PAGEFAULT:
-      pageFault(k, p, tAddr as VirAddr, tWrite);
+      pageFault(k, p, regs.addr as VirAddr, regs.write);
       advance(k, COST.pageFault, p);
       return;
     default:
