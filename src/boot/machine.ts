@@ -6,7 +6,6 @@
 import { NR_TASKS, VM_PROC_NR } from "../include/endpoint.ts";
 import { Hardware } from "../hw/machine.ts";
 import type { EventListener } from "../hw/events.ts";
-import { checkKernel } from "../kernel/check.ts";
 import { Kernel } from "../kernel/kernel.ts";
 import { bootProcs, initKernel } from "../kernel/main.ts";
 import { KernelPanic } from "../kernel/panic.ts";
@@ -109,7 +108,7 @@ export class Machine {
 
   /** Checks the kernel's invariants; throws KernelPanic when one is broken. */
   check(): void {
-    checkKernel(this.kernel);
+    this.kernel.check();
   }
 
   snapshot(): Snapshot {

@@ -12,6 +12,7 @@ import { Proc, RTS_SLOT_FREE } from "./proc.ts";
 import { PrivTable } from "./priv.ts";
 import { RunQueues } from "./sched.ts";
 import { Timers } from "./timers.ts";
+import { checkKernel } from "./check.ts";
 
 export interface KernelOptions {
   /** User-space process slots (NR_PROCS). */
@@ -101,6 +102,11 @@ export class Kernel {
 
   emit(e: MachineEvent): void {
     this.hw.events.emit(e);
+  }
+
+  /** Verifies the kernel's invariants (see check.ts); throws KernelPanic when one is broken. */
+  check(): void {
+    checkKernel(this);
   }
 
   get tracing(): boolean {
