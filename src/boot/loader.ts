@@ -6,7 +6,7 @@
 import { virAddr, type PhysAddr, type VirAddr } from "../include/types.ts";
 import type { Hardware } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
-import { PTE_FRAME_MASK, PTE_P, PTE_RW, PTE_US } from "../hw/mmu.ts";
+import { BIG_PAGE_SIZE, PTE_FRAME_MASK, PTE_P, PTE_PS, PTE_RW, PTE_US } from "../hw/mmu.ts";
 
 /** Where each process's data area starts: 4 MiB, leaving page 0 and low memory unmapped. */
 export const DATA_BASE = virAddr(0x0040_0000);
@@ -84,4 +84,19 @@ export function buildAddressSpace(
     mapPage(hw, frames, cr3, DATA_BASE + i * PAGE_SIZE, frames.alloc());
   }
   return { cr3, heapBase: DATA_BASE, heapSize: dataPages * PAGE_SIZE };
+}
+
+/**
+ * Maps all of physical memory at `base` in the space rooted at `cr3` with 4 MiB user pages:
+ * VM's window onto the memory it owns.
+ */
+export function mapPhysWindow(hw: Hardware, cr3: PhysAddr, base: number): void {
+  for (let pa = 0; pa < hw.mem.size; pa += BIG_PAGE_SIZE) {
+    const va = base + pa;
+    hw.mem.write32(
+      (cr3 + (va >>> 22) * 4) as PhysAddr,
+      (pa | PTE_PS | PTE_P | PTE_RW | PTE_US) >>> 0,
+    );
+  }
+  hw.mmu.flushTlb(cr3);
 }

@@ -13,7 +13,8 @@ import { runUntilIdle, step } from "../kernel/run.ts";
 import { demoImage } from "./demo.ts";
 import { resolveImage } from "./image.ts";
 import { snapshot, type Snapshot } from "./inspect.ts";
-import { buildAddressSpace, FrameAllocator } from "./loader.ts";
+import { FrameAllocator } from "./loader.ts";
+import { loadSpaces } from "./spaces.ts";
 import { resolveOptions, type BootOptions, type ResolvedOptions } from "./options.ts";
 
 export const VERSION = "0.1.0";
@@ -53,8 +54,9 @@ export class Machine {
       `MINIX-TS ${VERSION}. Simulated machine, ${opts.memoryBytes >>> 20} MiB, seed ${opts.seed}.\n`,
     );
     initKernel(m.kernel);
-    const specs = entries.map((r) => {
-      const as = buildAddressSpace(m.hw, m.frames, r.dataPages);
+    const spaces = loadSpaces(m.hw, m.frames, entries, opts.vmSanity);
+    const specs = entries.map((r, i) => {
+      const as = spaces[i]!;
       return {
         slot: r.slot,
         name: r.entry.name,

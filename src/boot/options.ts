@@ -19,6 +19,8 @@ export interface BootOptions {
   readonly hz?: number;
   /** Default quantum in ticks. Default 8. */
   readonly quantumTicks?: number;
+  /** VM runs its sanity checks after every request (when VM is in the image). Default false. */
+  readonly vmSanity?: boolean;
   /** The boot image. Default: the demonstration image. */
   readonly image?: readonly BootImageEntry[];
 }
@@ -56,6 +58,9 @@ export function resolveOptions(
   if (!Array.isArray(image) || image.length === 0) {
     throw new Error("Invalid boot option image: expected a non-empty array of boot entries");
   }
+  if (o.vmSanity !== undefined && typeof o.vmSanity !== "boolean") {
+    throw new Error(`Invalid boot option vmSanity: ${String(o.vmSanity)} (expected a boolean)`);
+  }
   return {
     memoryBytes,
     seed: intOption("seed", o.seed, 1, 0, Number.MAX_SAFE_INTEGER),
@@ -64,6 +69,7 @@ export function resolveOptions(
     cyclesPerTick: intOption("cyclesPerTick", o.cyclesPerTick, 100_000, 1, 2 ** 31),
     hz: intOption("hz", o.hz, 60, 1, 10_000),
     quantumTicks: intOption("quantumTicks", o.quantumTicks, 8, 1, 1_000_000),
+    vmSanity: o.vmSanity ?? false,
     image,
   };
 }

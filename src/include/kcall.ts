@@ -157,6 +157,8 @@ export const KCALLS = {
     req: defineLayout({ expTime: "u32", absTime: "i32" }),
     reply: defineLayout({ expTime: "u32", absTime: "i32", timeLeft: "u32" }),
   },
+  /** SIG_ENDPT, SIG_NUMBER: cause a signal for a process. */
+  SYS_KILL: { req: defineLayout({ endpt: "endpoint", sig: "i32" }), reply: none },
   /** The caller asks to exit; no reply. */
   SYS_EXIT: { req: none, reply: none },
   /** PR_ENDPT: release a process slot. */

@@ -10,6 +10,7 @@ import { doClear } from "./do_clear.ts";
 import { doDiagctl } from "./do_diagctl.ts";
 import { doExit } from "./do_exit.ts";
 import { doGetinfo } from "./do_getinfo.ts";
+import { doKill } from "./do_kill.ts";
 import { doPrivctl } from "./do_privctl.ts";
 import { doSetalarm } from "./do_setalarm.ts";
 import { doSetgrant } from "./do_setgrant.ts";
@@ -21,6 +22,8 @@ export const callVec = {
   SYS_EXIT: doExit, // a system process asks to exit
   SYS_CLEAR: doClear, // release a process slot
   SYS_PRIVCTL: doPrivctl, // set or change a process's privileges
+  // Signal handling
+  SYS_KILL: doKill, // cause a process to be signaled
   // Clock
   SYS_TIMES: doTimes, // process times and uptime
   SYS_SETALARM: doSetalarm, // schedule a CLOCK notification

@@ -118,6 +118,15 @@ export class PageTable {
   }
 
   /**
+   * Takes over a page directory someone else built at `root` (the boot loader's tables of
+   * the boot processes). Page tables it points at become this table's to free.
+   */
+  static adopt(mem: PhysAccess, frames: FrameSource, root: number): PageTable {
+    if (!isAligned(root, I386_PAGE_SIZE)) throw new RangeError(`Bad page directory ${root}`);
+    return new PageTable(mem, frames, root);
+  }
+
+  /**
    * Maps `[vaddr, vaddr+len)` page by page to `[phys, phys+len)` with entry bits `flags`
    * (PRESENT added), allocating page tables on demand.
    * @returns OK; EINVAL (misaligned, empty or out-of-range ranges, bad flags); EEXIST (a

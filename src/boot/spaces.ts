@@ -1,0 +1,95 @@
+/**
+ * Address spaces of the boot processes. Without a VM in the image the loader maps every
+ * data area eagerly, as the only memory manager there is. With VM in its slot, VM's own data
+ * is mapped eagerly together with a window onto all physical memory, every other process
+ * gets only a page directory (its data area is demand-zero, served by VM), and the loader
+ * leaves VM the boot information: which frames it used and each process's page directory
+ * and data region.
+ */
+import { VM_PROC_NR } from "../include/endpoint.ts";
+import { virAddr } from "../include/types.ts";
+import {
+  VM_BOOTINFO,
+  VM_BOOTINFO_ADDR,
+  VM_BOOTINFO_MAGIC,
+  VM_BOOTINFO_MAX_PROCS,
+  VM_BOOTINFO_SIZE,
+  VM_BOOTPROC,
+  VM_PHYS_BASE,
+  VM_PHYS_MAX,
+} from "../include/vm.ts";
+import type { Hardware } from "../hw/machine.ts";
+import { PAGE_SIZE } from "../hw/memory.ts";
+import type { ResolvedEntry } from "./image.ts";
+import {
+  buildAddressSpace,
+  DATA_BASE,
+  mapPhysWindow,
+  type AddressSpace,
+  type FrameAllocator,
+} from "./loader.ts";
+
+const BOOTINFO_PAGES = Math.ceil(VM_BOOTINFO_SIZE / PAGE_SIZE);
+
+/** Builds every boot process's address space; throws an Error naming a bad option. */
+export function loadSpaces(
+  hw: Hardware,
+  frames: FrameAllocator,
+  entries: readonly ResolvedEntry[],
+  vmSanity: boolean,
+): AddressSpace[] {
+  const vmEntry = entries.find((r) => r.slot === VM_PROC_NR);
+  if (vmEntry === undefined) return entries.map((r) => buildAddressSpace(hw, frames, r.dataPages));
+
+  if (hw.mem.size > VM_PHYS_MAX) {
+    throw new Error(`Invalid boot option memoryBytes: at most ${VM_PHYS_MAX >>> 20} MiB with VM`);
+  }
+  if (entries.length - 1 > VM_BOOTINFO_MAX_PROCS) {
+    throw new Error(
+      `Invalid boot option image: at most ${VM_BOOTINFO_MAX_PROCS} processes besides VM`,
+    );
+  }
+  if (VM_BOOTINFO_ADDR !== (DATA_BASE as number)) throw new Error("VM boot information misplaced");
+  const spaces = entries.map((r) => {
+    if (r !== vmEntry) {
+      const dir = buildAddressSpace(hw, frames, 0);
+      return { ...dir, heapSize: r.dataPages * PAGE_SIZE };
+    }
+    const as = buildAddressSpace(hw, frames, BOOTINFO_PAGES + r.dataPages);
+    mapPhysWindow(hw, as.cr3, VM_PHYS_BASE);
+    return {
+      cr3: as.cr3,
+      heapBase: virAddr(as.heapBase + BOOTINFO_PAGES * PAGE_SIZE),
+      heapSize: r.dataPages * PAGE_SIZE,
+    };
+  });
+
+  // The boot information, written into VM's first data page(s) once every frame is taken.
+  const vmSpace = spaces[entries.indexOf(vmEntry)]!;
+  const info = new Uint8Array(VM_BOOTINFO_SIZE);
+  const view = new DataView(info.buffer);
+  const others = entries.filter((r) => r !== vmEntry);
+  VM_BOOTINFO.write(view, {
+    magic: VM_BOOTINFO_MAGIC,
+    totalFrames: hw.mem.frames,
+    usedFrames: frames.used / PAGE_SIZE,
+    nprocs: others.length,
+    sanity: vmSanity ? 1 : 0,
+  });
+  others.forEach((r, i) => {
+    const as = spaces[entries.indexOf(r)]!;
+    const at = new DataView(info.buffer, VM_BOOTINFO.size + i * VM_BOOTPROC.size);
+    VM_BOOTPROC.write(at, {
+      endpoint: r.slot as never,
+      cr3: as.cr3,
+      dataStart: as.heapBase,
+      dataPages: r.dataPages,
+    });
+  });
+  for (let off = 0; off < info.length; off += PAGE_SIZE) {
+    const pa = hw.mmu.translate(vmSpace.cr3, VM_BOOTINFO_ADDR + off, true, false);
+    if (pa < 0) throw new Error("VM boot information page is not mapped");
+    hw.mem.writeBytes(pa as never, info.subarray(off, Math.min(info.length, off + PAGE_SIZE)));
+  }
+  return spaces;
+}

@@ -1,0 +1,110 @@
+/**
+ * The VM server's main loop. At start it reads the boot information the loader left in its
+ * memory and takes over all free physical memory and the boot processes' address spaces.
+ * Then it serves one message at a time:
+ * - a notification from SYSTEM carrying SIGKMEM: the kernel's memory requests
+ *   (VMCTL_MEMREQ_GET … VMCTL_MEMREQ_REPLY), until none is left;
+ * - VM_PAGEFAULT sent by the kernel on behalf of a faulting process: map a demand-zero page
+ *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
+ *   not come from the kernel is refused with EPERM.
+ * Anything else is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
+ * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6).
+ */
+import { ANY, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
+import { EFAULT, ENOSYS, EPERM, OK } from "../../include/errno.ts";
+import { ipcStatusFromKernel, isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
+import { VMCTL_CLEAR_PAGEFAULT } from "../../include/kcall.ts";
+import type { Message } from "../../include/message.ts";
+import { SIGKMEM, SIGSEGV } from "../../include/signal.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import { virAddr } from "../../include/types.ts";
+import {
+  VM_BOOTINFO,
+  VM_BOOTINFO_ADDR,
+  VM_BOOTINFO_MAGIC,
+  VM_BOOTPROC,
+  VM_PAGEFAULT,
+  VM_PAGEFAULT_LAYOUT,
+  VPF_WRITE,
+} from "../../include/vm.ts";
+import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { kernelCall } from "../../lib/libsys/kernel_call.ts";
+import { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../../lib/libsys/sys_vmctl.ts";
+import { malloc } from "../../lib/runtime.ts";
+import { UMessage } from "../../lib/umessage.ts";
+import { VmSanityError } from "./physmem.ts";
+import { Vm, WindowAccess } from "./vm.ts";
+
+const REPLY_LAYOUT = VM_PAGEFAULT_LAYOUT;
+
+/** Reads the boot information and builds VM's state. VM's own memory is always present. */
+export function initVm(ctx: ProcessContext): { vm: Vm; sanity: boolean } {
+  const read = (addr: number, size: number): DataView => {
+    const bytes = new Uint8Array(size);
+    if (ctx.cpu.read(virAddr(addr), bytes) !== 0) {
+      throw new VmSanityError("Cannot read the boot information");
+    }
+    return new DataView(bytes.buffer);
+  };
+  const info = VM_BOOTINFO.read(read(VM_BOOTINFO_ADDR, VM_BOOTINFO.size));
+  if (info.magic !== VM_BOOTINFO_MAGIC) throw new VmSanityError("Bad boot information");
+  const vm = new Vm(new WindowAccess(ctx.cpu), info.totalFrames, info.usedFrames);
+  for (let i = 0; i < info.nprocs; i++) {
+    const addr = VM_BOOTINFO_ADDR + VM_BOOTINFO.size + i * VM_BOOTPROC.size;
+    const p = VM_BOOTPROC.read(read(addr, VM_BOOTPROC.size));
+    const r = vm.adopt(p.endpoint, p.cr3, p.dataStart, p.dataPages);
+    if (r !== OK) throw new VmSanityError(`Cannot take over boot process ${p.endpoint}`);
+  }
+  return { vm, sanity: info.sanity !== 0 };
+}
+
+export function* vmMain(ctx: ProcessContext): Syscall {
+  const { vm, sanity } = initVm(ctx);
+  if (sanity) vm.check();
+  const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+  const status: IpcStatus = { value: 0 };
+  for (;;) {
+    if ((yield* receive(ANY, um.va, status)) !== OK) continue;
+    const m = yield* um.get();
+    if (isIpcNotify(status.value)) {
+      if (m.source === SYSTEM && (m.get(NOTIFY_LAYOUT).arg & (1 << SIGKMEM)) !== 0) {
+        yield* serveMemreqs(ctx, vm);
+      }
+    } else if (m.type === VM_PAGEFAULT && ipcStatusFromKernel(status.value)) {
+      yield* servePagefault(ctx, vm, m);
+    } else {
+      yield* reply(um, m.source, m.type === VM_PAGEFAULT ? EPERM : ENOSYS);
+    }
+    if (sanity) vm.check();
+  }
+}
+
+/** A fault the kernel reported on behalf of `m.source`. */
+function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void> {
+  const ep = m.source;
+  const { addr, flags } = m.get(VM_PAGEFAULT_LAYOUT);
+  if (vm.fault(ep, addr, (flags & VPF_WRITE) !== 0) === OK) {
+    yield* sysVmctl(ctx, ep, VMCTL_CLEAR_PAGEFAULT);
+    return;
+  }
+  vm.release(ep);
+  yield* kernelCall(ctx, "SYS_KILL", { endpt: ep, sig: SIGSEGV });
+}
+
+/** Serves every pending kernel memory request (newest first, as the kernel hands them out). */
+function* serveMemreqs(ctx: ProcessContext, vm: Vm): Syscall<void> {
+  for (;;) {
+    const q = yield* sysVmctlGetMemreq(ctx);
+    if (q.status < 0) return;
+    const { target, addr, length, flag, requestor } = q.reply;
+    const r = vm.ensureRange(target, addr, length, flag !== 0);
+    vm.stats.memreqs++;
+    yield* sysVmctlReplyMemreq(ctx, requestor, r === OK ? OK : EFAULT);
+  }
+}
+
+function* reply(um: UMessage, to: Endpoint, result: number): Syscall<void> {
+  um.m.set(result, REPLY_LAYOUT, { addr: virAddr(0), flags: 0 });
+  yield* um.put();
+  yield* sendnb(to, um.va);
+}

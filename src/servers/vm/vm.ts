@@ -1,0 +1,182 @@
+/**
+ * VM's state and memory logic: the free physical frames, and per process its page table and
+ * regions. Everything here is synchronous: VM reaches physical memory through the window the
+ * loader mapped into its address space, which is always present.
+ * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.6).
+ */
+import type { Endpoint } from "../../include/endpoint.ts";
+import { EFAULT, ENOMEM, OK } from "../../include/errno.ts";
+import { CPU_OK, type CpuPort } from "../../include/trap.ts";
+import { virAddr } from "../../include/types.ts";
+import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
+import { VM_PHYS_BASE } from "../../include/vm.ts";
+import { PageTable, type FrameSource, type PhysAccess } from "./pagetable.ts";
+import { PhysMem, VmSanityError } from "./physmem.ts";
+import { RegionSet, VR_WRITABLE } from "./region.ts";
+
+const PAGE = I386_PAGE_SIZE;
+
+/** Physical memory through VM's window: ordinary loads and stores of VM's own. */
+export class WindowAccess implements PhysAccess {
+  readonly #cpu: CpuPort;
+  readonly #word = new Uint8Array(4);
+  readonly #view = new DataView(this.#word.buffer);
+  readonly #zeros = new Uint8Array(PAGE);
+
+  constructor(cpu: CpuPort) {
+    this.#cpu = cpu;
+  }
+
+  read32(pa: number): number {
+    this.#check(this.#cpu.read(virAddr(VM_PHYS_BASE + pa), this.#word), pa);
+    return this.#view.getUint32(0, true);
+  }
+
+  write32(pa: number, v: number): void {
+    this.#view.setUint32(0, v >>> 0, true);
+    this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa), this.#word), pa);
+  }
+
+  zero(pa: number, len: number): void {
+    for (let done = 0; done < len; done += PAGE) {
+      const n = Math.min(PAGE, len - done);
+      const chunk = n === PAGE ? this.#zeros : this.#zeros.subarray(0, n);
+      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa + done), chunk), pa + done);
+    }
+  }
+
+  #check(r: number, pa: number): void {
+    if (r !== CPU_OK) throw new VmSanityError(`Physical window access failed at ${pa}`);
+  }
+}
+
+/** What VM knows about one process (`struct vmproc`). */
+export interface VmProc {
+  readonly endpoint: Endpoint;
+  readonly pt: PageTable;
+  readonly regions: RegionSet;
+}
+
+export interface VmStats {
+  faults: number;
+  memreqs: number;
+}
+
+export class Vm implements FrameSource {
+  readonly phys: PhysMem;
+  readonly access: PhysAccess;
+  readonly procs = new Map<number, VmProc>();
+  readonly stats: VmStats = { faults: 0, memreqs: 0 };
+  /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
+  readonly reservedFrames: number;
+
+  constructor(access: PhysAccess, totalFrames: number, usedFrames: number) {
+    this.access = access;
+    this.phys = new PhysMem(totalFrames);
+    this.reservedFrames = usedFrames;
+    this.phys.reserve(0, usedFrames);
+  }
+
+  allocFrame(): number {
+    const f = this.phys.alloc(1);
+    return f < 0 ? -1 : f * PAGE;
+  }
+
+  freeFrame(pa: number): void {
+    this.phys.free(pa / PAGE, 1);
+  }
+
+  /** Takes over a boot process: its page directory and one demand-zero data region. */
+  adopt(endpoint: Endpoint, cr3: number, dataStart: number, dataPages: number): number {
+    const regions = new RegionSet();
+    if (dataPages > 0) {
+      const r = regions.add({
+        start: dataStart,
+        length: dataPages * PAGE,
+        flags: VR_WRITABLE,
+        tag: "data",
+      });
+      if (r !== OK) return r;
+    }
+    this.procs.set(endpoint, { endpoint, pt: PageTable.adopt(this.access, this, cr3), regions });
+    return OK;
+  }
+
+  /**
+   * Forgets a process that is gone: the frames VM gave it return to the free lists (the
+   * loader's frames stay reserved).
+   */
+  release(ep: number): void {
+    const vmp = this.procs.get(ep);
+    if (vmp === undefined) return;
+    this.procs.delete(ep);
+    const mine = (pa: number): boolean => pa / PAGE >= this.reservedFrames;
+    for (const m of vmp.pt.mappings()) if (mine(m.phys)) this.freeFrame(m.phys);
+    for (const f of vmp.pt.tableFrames()) if (mine(f)) this.freeFrame(f);
+  }
+
+  /**
+   * Makes the page at `addr` of `ep` present (and writable for a write) if a region allows
+   * it: a demand-zero page on first touch. OK; EFAULT when no region allows the access (the
+   * process gets SIGSEGV); ENOMEM when no frame is left.
+   */
+  fault(ep: number, addr: number, write: boolean): number {
+    const vmp = this.procs.get(ep);
+    if (vmp === undefined) return EFAULT;
+    const region = vmp.regions.find(addr);
+    if (region === undefined) return EFAULT;
+    const writable = (region.flags & VR_WRITABLE) !== 0;
+    if (write && !writable) return EFAULT;
+    const page = addr - (addr % PAGE);
+    const cur = vmp.pt.lookup(page);
+    if (cur !== undefined) return write && (cur.flags & I386_VM_WRITE) === 0 ? EFAULT : OK;
+    const frame = this.allocFrame();
+    if (frame < 0) return ENOMEM;
+    this.access.zero(frame, PAGE);
+    const r = vmp.pt.writeMap(page, frame, PAGE, I386_VM_USER | (writable ? I386_VM_WRITE : 0));
+    if (r !== OK) {
+      this.freeFrame(frame);
+      return r;
+    }
+    this.stats.faults++;
+    return OK;
+  }
+
+  /** Makes every page of [addr, addr+len) present (MEMREQ for a kernel copy). */
+  ensureRange(ep: number, addr: number, len: number, write: boolean): number {
+    if (len <= 0 || addr < 0 || addr + len > 2 ** 32) return EFAULT;
+    for (let a = addr - (addr % PAGE); a < addr + len; a += PAGE) {
+      const r = this.fault(ep, a, write);
+      if (r !== OK) return r;
+    }
+    return OK;
+  }
+
+  /**
+   * Sanity checks: the free lists are consistent; every frame mapped in a page table, and
+   * every page-table frame, is referenced exactly once and never free; no frame leaked.
+   */
+  check(): void {
+    this.phys.check();
+    const seen = new Set<number>();
+    const use = (pa: number, what: string): void => {
+      const f = pa / PAGE;
+      if (this.phys.isFree(f)) throw new VmSanityError(`${what}: frame ${f} is also free`);
+      if (seen.has(f)) throw new VmSanityError(`${what}: frame ${f} used twice`);
+      seen.add(f);
+    };
+    for (const vmp of this.procs.values()) {
+      const bad = vmp.regions.check();
+      if (bad.length > 0) throw new VmSanityError(`regions of ${vmp.endpoint}: ${bad.join("; ")}`);
+      for (const f of vmp.pt.tableFrames()) use(f, `page table of ${vmp.endpoint}`);
+      for (const m of vmp.pt.mappings()) use(m.phys, `page of ${vmp.endpoint} at ${m.vaddr}`);
+    }
+    // Frames VM handed out lie above the loader's; each must be in use exactly once.
+    let allocated = 0;
+    for (const f of seen) if (f >= this.reservedFrames) allocated++;
+    const handedOut = this.phys.usedFrames - this.reservedFrames;
+    if (handedOut !== allocated) {
+      throw new VmSanityError(`${handedOut} frames allocated but ${allocated} in use`);
+    }
+  }
+}
