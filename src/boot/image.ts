@@ -3,7 +3,7 @@
  * Entries name their IPC targets and kernel calls by name; `resolveImage` turns them into
  * the kernel's boot specifications. MINIX: kernel/table.c `image[]`.
  */
-import { LAST_SPECIAL_PROC_NR, NONE, type Endpoint } from "../include/endpoint.ts";
+import { LAST_SPECIAL_PROC_NR, NONE, VM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
 import { IPC_CALLS, type IpcCallName } from "../include/ipc.ts";
 import { KCALL_NR, type KcallNrName } from "../include/kcall.ts";
 import type { Program } from "../include/trap.ts";
@@ -38,6 +38,12 @@ export interface BootImageEntry {
   readonly priv?: "user" | BootPrivSpec;
   /** False: waits in RTS_NO_PRIV until allowed (default true). */
   readonly runnable?: boolean;
+  /**
+   * This entry is the VM server (it must be in VM's slot): it gets a window onto physical
+   * memory and the boot information, and every other process's data area becomes
+   * demand-zero memory that VM serves. Without it, the loader maps all memory eagerly.
+   */
+  readonly vm?: boolean;
 }
 
 export interface ResolvedEntry {
@@ -73,6 +79,8 @@ export function resolveImage(
     if (!Number.isInteger(slot) || slot < 0 || slot >= nrProcs)
       bad(i, `${e.name}: slot ${slot} out of range`);
     if (used.has(slot)) bad(i, `${e.name}: slot ${slot} given twice`);
+    if (e.vm === true && slot !== VM_PROC_NR)
+      bad(i, `${e.name}: the VM server must be in slot ${VM_PROC_NR}`);
     used.add(slot);
     slots.set(e.name, slot);
   });

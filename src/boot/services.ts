@@ -10,4 +10,5 @@ export const vmEntry: BootImageEntry = {
   program: vmMain,
   priority: 2,
   dataPages: 16,
+  vm: true,
 };

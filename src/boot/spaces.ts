@@ -1,12 +1,11 @@
 /**
  * Address spaces of the boot processes. Without a VM in the image the loader maps every
- * data area eagerly, as the only memory manager there is. With VM in its slot, VM's own data
+ * data area eagerly, as the only memory manager there is. With an entry marked `vm`, VM's own data
  * is mapped eagerly together with a window onto all physical memory, every other process
  * gets only a page directory (its data area is demand-zero, served by VM), and the loader
  * leaves VM the boot information: which frames it used and each process's page directory
  * and data region.
  */
-import { VM_PROC_NR } from "../include/endpoint.ts";
 import { virAddr } from "../include/types.ts";
 import {
   VM_BOOTINFO,
@@ -38,7 +37,7 @@ export function loadSpaces(
   entries: readonly ResolvedEntry[],
   vmSanity: boolean,
 ): AddressSpace[] {
-  const vmEntry = entries.find((r) => r.slot === VM_PROC_NR);
+  const vmEntry = entries.find((r) => r.entry.vm === true);
   if (vmEntry === undefined) return entries.map((r) => buildAddressSpace(hw, frames, r.dataPages));
 
   if (hw.mem.size > VM_PHYS_MAX) {

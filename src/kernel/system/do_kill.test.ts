@@ -1,12 +1,15 @@
 import { describe, expect, test } from "vitest";
-import { Machine } from "../../boot/machine.ts";
 import { CLOCK, makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EINVAL, EPERM, OK } from "../../include/errno.ts";
 import { SIGKILL } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
-import { receive, type Syscall } from "../../lib/ipc.ts";
-import { kernelCall } from "../../lib/libsys/kernel_call.ts";
-import { malloc } from "../../lib/runtime.ts";
+import {
+  kernelCall,
+  Machine,
+  malloc,
+  receive,
+  type Syscall,
+} from "../../../test/system_harness.ts";
 
 function* park(ctx: ProcessContext): Syscall {
   const buf = malloc(ctx, 64, 64);
