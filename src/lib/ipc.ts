@@ -15,7 +15,9 @@ import type { VirAddr } from "../include/types.ts";
 /** What library calls return: iterate it with `yield*` inside a program. */
 export type Syscall<T = number> = Generator<Trap, T, TrapResult>;
 
-/** A single trap, iterated with `yield*`; the result of `yield*` is the kernel's result. */
+/**
+ * A single trap, iterated once with `yield*`; the result of `yield*` is the kernel's result.
+ */
 export type TrapCall = Iterable<Trap, number, TrapResult>;
 
 /** Where RECEIVE-type stubs put the status word of the message they got. */
@@ -33,14 +35,24 @@ const YIELD: { done: false; value: Trap } = {
 };
 const RETURN: { done: true; value: number } = { done: true, value: 0 };
 
+const FRESH = 0;
+const TRAPPED = 1;
+const DONE = 2;
+
+/**
+ * One IPC trap: the record the kernel reads (and writes `status` into) and a two-step
+ * iterator for `yield*`. Single use: once it has returned it goes back to a pool and is
+ * reused by a later call, which is why the exported type (`TrapCall`) shows no fields.
+ */
 class IpcCall implements IpcTrap, Iterator<Trap, number, TrapResult> {
   readonly kind = "ipc";
-  readonly call: number;
-  readonly srcDst: Endpoint;
-  readonly msg: VirAddr;
+  call: number;
+  srcDst: Endpoint;
+  msg: VirAddr;
   status = 0;
-  readonly out: IpcStatus | undefined;
-  yielded = false;
+  out: IpcStatus | undefined;
+  state = FRESH;
+  nextFree: IpcCall | null = null;
 
   constructor(call: number, srcDst: Endpoint, msg: VirAddr, out: IpcStatus | undefined) {
     this.call = call;
@@ -54,35 +66,67 @@ class IpcCall implements IpcTrap, Iterator<Trap, number, TrapResult> {
   }
 
   next(r?: TrapResult): IteratorResult<Trap, number> {
-    if (!this.yielded) {
-      this.yielded = true;
+    if (this.state === FRESH) {
+      this.state = TRAPPED;
       YIELD.value = this;
       return YIELD;
     }
-    if (this.out !== undefined) this.out.value = this.status;
     RETURN.value = r ?? 0;
+    if (this.state !== TRAPPED) return RETURN;
+    this.state = DONE;
+    if (this.out !== undefined) this.out.value = this.status;
+    // The call is over: nobody refers to this record any more; keep it for the next call.
+    this.out = undefined;
+    release(this);
     return RETURN;
   }
 }
 
+/** Finished trap records, reused by the next calls (one allocation per call avoided). */
+let pool: IpcCall | null = null;
+
+function release(c: IpcCall): void {
+  c.nextFree = pool;
+  pool = c;
+}
+
+function ipcCall(
+  call: number,
+  srcDst: Endpoint,
+  msg: VirAddr,
+  out: IpcStatus | undefined,
+): IpcCall {
+  const c = pool;
+  if (c === null) return new IpcCall(call, srcDst, msg, out);
+  pool = c.nextFree;
+  c.nextFree = null;
+  c.call = call;
+  c.srcDst = srcDst;
+  c.msg = msg;
+  c.out = out;
+  c.status = 0;
+  c.state = FRESH;
+  return c;
+}
+
 export function send(dst: Endpoint, msg: VirAddr): TrapCall {
-  return new IpcCall(SEND, dst, msg, undefined);
+  return ipcCall(SEND, dst, msg, undefined);
 }
 
 export function sendnb(dst: Endpoint, msg: VirAddr): TrapCall {
-  return new IpcCall(SENDNB, dst, msg, undefined);
+  return ipcCall(SENDNB, dst, msg, undefined);
 }
 
 export function receive(src: Endpoint, msg: VirAddr, status?: IpcStatus): TrapCall {
-  return new IpcCall(RECEIVE, src, msg, status);
+  return ipcCall(RECEIVE, src, msg, status);
 }
 
 export function sendrec(peer: Endpoint, msg: VirAddr, status?: IpcStatus): TrapCall {
-  return new IpcCall(SENDREC, peer, msg, status);
+  return ipcCall(SENDREC, peer, msg, status);
 }
 
 export function notify(dst: Endpoint): TrapCall {
-  return new IpcCall(NOTIFY, dst, 0 as VirAddr, undefined);
+  return ipcCall(NOTIFY, dst, 0 as VirAddr, undefined);
 }
 
 /** SENDA: `count` asynmsg_t entries at `table` (see include/ipc.ts for the layout). */

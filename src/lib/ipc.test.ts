@@ -1,0 +1,42 @@
+import { describe, expect, test } from "vitest";
+import type { Endpoint } from "../include/endpoint.ts";
+import { RECEIVE, SEND } from "../include/ipc.ts";
+import type { IpcTrap, Trap } from "../include/trap.ts";
+import type { VirAddr } from "../include/types.ts";
+import { receive, send, type IpcStatus, type TrapCall } from "./ipc.ts";
+
+/** Runs `yield* call` by hand: the trap it yields, then its result for `r`. */
+function drive(call: TrapCall, r: number, status = 0): { trap: Trap; result: number } {
+  const it = call[Symbol.iterator]();
+  const first = it.next();
+  if (first.done === true) throw new Error("no trap");
+  const trap = first.value;
+  (trap as IpcTrap).status = status;
+  const second = it.next(r);
+  if (second.done !== true) throw new Error("more than one trap");
+  return { trap: { ...trap }, result: second.value };
+}
+
+describe("IPC stubs", () => {
+  test("yield exactly one IPC trap record and return the kernel's result and status", () => {
+    const st: IpcStatus = { value: -1 };
+    const { trap, result } = drive(receive(5 as Endpoint, 0x400040 as VirAddr, st), 7, 3);
+    expect(trap).toMatchObject({ kind: "ipc", call: RECEIVE, srcDst: 5, msg: 0x400040 });
+    expect(result).toBe(7);
+    expect(st.value).toBe(3);
+  });
+
+  test("a finished call iterated again neither traps nor disturbs later calls", () => {
+    const first = send(1 as Endpoint, 0x400000 as VirAddr);
+    drive(first, 0);
+    const again = first[Symbol.iterator]().next(9);
+    expect(again.done).toBe(true);
+    // Two calls in flight at once must get distinct records.
+    const a = send(2 as Endpoint, 0x400000 as VirAddr)[Symbol.iterator]();
+    const b = send(3 as Endpoint, 0x400000 as VirAddr)[Symbol.iterator]();
+    const ta = a.next().value as IpcTrap;
+    const tb = b.next().value as IpcTrap;
+    expect(ta).not.toBe(tb);
+    expect([ta.call, ta.srcDst, tb.srcDst]).toEqual([SEND, 2, 3]);
+  });
+});
