@@ -1,9 +1,10 @@
 /**
- * The VM server's protocol (requests from 0xC00). Only the page-fault message exists so
- * far: the kernel sends it to VM on behalf of a faulting process (A era).
- * MINIX: include/minix/com.h (MINIX-SPEC §8.5).
+ * The VM server's protocol (requests from 0xC00): the page-fault message the kernel sends
+ * VM on behalf of a faulting process (A era), and the calls processes make (minix_mmap,
+ * minix_munmap, brk, info). MINIX: include/minix/com.h, sys/mman.h (MINIX-SPEC §8.5, §8.8,
+ * §8.11).
  */
-import { defineLayout, defineStruct } from "./message.ts";
+import { defineLayout, defineStruct, type FieldKind, type Layout } from "./message.ts";
 
 export const VM_RQ_BASE = 0xc00;
 /** Sent by the kernel on behalf of the faulting process (IPC_FLG_MSG_FROM_KERNEL). */
@@ -42,3 +43,110 @@ export const VM_BOOTINFO_MAX_PROCS = 64;
 export const VM_BOOTINFO_SIZE = VM_BOOTINFO.size + VM_BOOTINFO_MAX_PROCS * VM_BOOTPROC.size;
 /** Where the loader leaves the boot information in VM's address space (start of its data). */
 export const VM_BOOTINFO_ADDR = 0x0040_0000;
+
+/**
+ * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
+ * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): BRK +2, MMAP +10,
+ * MUNMAP +17, INFO +40. MINIX: include/minix/com.h, include/minix/vm.h.
+ */
+export const VM_CALL_NR = {
+  VM_BRK: VM_RQ_BASE + 2,
+  VM_MMAP: VM_RQ_BASE + 10,
+  VM_MUNMAP: VM_RQ_BASE + 17,
+  VM_INFO: VM_RQ_BASE + 40,
+} as const;
+export type VmCallName = keyof typeof VM_CALL_NR;
+export const VM_BRK = VM_CALL_NR.VM_BRK;
+export const VM_MMAP = VM_CALL_NR.VM_MMAP;
+export const VM_MUNMAP = VM_CALL_NR.VM_MUNMAP;
+export const VM_INFO = VM_CALL_NR.VM_INFO;
+
+/** The call named by `m_type`, if VM serves it. */
+export function vmCallName(type: number): VmCallName | undefined {
+  for (const [name, n] of Object.entries(VM_CALL_NR)) if (n === type) return name as VmCallName;
+  return undefined;
+}
+
+/** `minix_mmap` protection bits (PROT_*; MINIX sys/mman.h). */
+export const PROT_NONE = 0x00;
+export const PROT_READ = 0x01;
+export const PROT_WRITE = 0x02;
+export const PROT_EXEC = 0x04;
+
+/**
+ * `minix_mmap` flags, MINIX 3.2 values (sys/mman.h). POSIX MAP_SHARED (0x01) does not exist
+ * on MINIX: SysV-style sharing is MAP_IPC_SHARED.
+ */
+export const MAP_PRIVATE = 0x0002;
+export const MAP_ANON = 0x0004;
+/** Allocate all memory now, not on demand. */
+export const MAP_PREALLOC = 0x0008;
+/** Physically contiguous (needs MAP_PREALLOC). */
+export const MAP_CONTIG = 0x0010;
+/** Physically below 16 MiB. */
+export const MAP_LOWER16M = 0x0020;
+/** Physically aligned at 64 KiB. */
+export const MAP_ALIGN64K = 0x0040;
+/** Physically below 1 MiB. */
+export const MAP_LOWER1M = 0x0080;
+/** Memory to be shared with other processes (region flag VR_SHARED; needs MAP_PREALLOC). */
+export const MAP_IPC_SHARED = 0x0100;
+/** Map exactly at the address given, or fail. */
+export const MAP_FIXED = 0x0200;
+/** `minix_mmap`'s failure value (the library returns the error code separately). */
+export const MAP_FAILED = 0xffff_ffff;
+
+/**
+ * User mappings (mmap, brk) lie below this address; non-fixed mmaps are placed as high as
+ * possible under it, the heap grows up from the end of the data area (MINIX VM_DATATOP).
+ */
+export const VM_USER_TOP = 0x8000_0000;
+
+type AnyLayout = Layout<Readonly<Record<string, FieldKind>>>;
+
+/** Reply of VM_BRK, VM_MMAP and VM_MUNMAP: the resulting address (VMM_RETADDR). */
+const VM_ADDR_REPLY = defineLayout({ addr: "vir" });
+
+/** Request and reply layout of every VM call: the one place their offsets are decided. */
+export const VM_CALLS = {
+  /** VMB_ADDR: the new break. Reply: the break now in effect. */
+  VM_BRK: { req: defineLayout({ addr: "vir" }), reply: VM_ADDR_REPLY },
+  /**
+   * VMM_ADDR (hint, or the address with MAP_FIXED), VMM_LEN, VMM_PROT, VMM_FLAGS, VMM_FD (-1:
+   * anonymous), VMM_OFFSET. Reply: VMM_RETADDR.
+   */
+  VM_MMAP: {
+    req: defineLayout({
+      addr: "vir",
+      len: "u32",
+      prot: "i32",
+      flags: "i32",
+      fd: "i32",
+      offset: "u32",
+    }),
+    reply: VM_ADDR_REPLY,
+  },
+  /** VMUM_ADDR, VMUM_LEN. Reply: the address unmapped. */
+  VM_MUNMAP: { req: defineLayout({ addr: "vir", len: "u32" }), reply: VM_ADDR_REPLY },
+  /**
+   * Statistics (MINIX VM_INFO copies `vm_stats_info` / `vm_usage_info` to a buffer; here they
+   * fit in the reply): physical frames, faults and memory requests served, and the caller's
+   * regions, mapped pages and page-table frames.
+   */
+  VM_INFO: {
+    req: defineLayout({}),
+    reply: defineLayout({
+      totalFrames: "u32",
+      freeFrames: "u32",
+      faults: "u32",
+      memreqs: "u32",
+      regions: "u32",
+      pages: "u32",
+      tableFrames: "u32",
+    }),
+  },
+} as const satisfies {
+  readonly [K in VmCallName]: { readonly req: AnyLayout; readonly reply: AnyLayout };
+};
+export type VmReq<K extends VmCallName> = ReturnType<(typeof VM_CALLS)[K]["req"]["read"]>;
+export type VmReply<K extends VmCallName> = ReturnType<(typeof VM_CALLS)[K]["reply"]["read"]>;

@@ -7,14 +7,17 @@
  * - VM_PAGEFAULT sent by the kernel on behalf of a faulting process: map a demand-zero page
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
- * Anything else is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
- * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6).
+ * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info): the handler's
+ *   status goes back in `m_type` with its reply fields. If page-table entries were removed
+ *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply.
+ * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
+ * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */
-import { ANY, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, ENOSYS, EPERM, OK } from "../../include/errno.ts";
 import { ipcStatusFromKernel, isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
-import { VMCTL_CLEAR_PAGEFAULT } from "../../include/kcall.ts";
-import type { Message } from "../../include/message.ts";
+import { VMCTL_CLEAR_PAGEFAULT, VMCTL_FLUSHTLB } from "../../include/kcall.ts";
+import type { FieldKind, Layout, Message } from "../../include/message.ts";
 import { SIGKMEM, SIGSEGV } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
@@ -23,15 +26,20 @@ import {
   VM_BOOTINFO_ADDR,
   VM_BOOTINFO_MAGIC,
   VM_BOOTPROC,
+  VM_CALLS,
   VM_PAGEFAULT,
   VM_PAGEFAULT_LAYOUT,
+  vmCallName,
   VPF_WRITE,
+  type VmCallName,
+  type VmReq,
 } from "../../include/vm.ts";
 import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../../lib/libsys/sys_vmctl.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
+import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
 import { Vm, WindowAccess } from "./vm.ts";
 
@@ -70,13 +78,42 @@ export function* vmMain(ctx: ProcessContext): Syscall {
       if (m.source === SYSTEM && (m.get(NOTIFY_LAYOUT).arg & (1 << SIGKMEM)) !== 0) {
         yield* serveMemreqs(ctx, vm);
       }
-    } else if (m.type === VM_PAGEFAULT && ipcStatusFromKernel(status.value)) {
-      yield* servePagefault(ctx, vm, m);
+    } else if (m.type === VM_PAGEFAULT) {
+      if (ipcStatusFromKernel(status.value)) yield* servePagefault(ctx, vm, m);
+      else yield* reply(um, m.source, EPERM);
     } else {
-      yield* reply(um, m.source, m.type === VM_PAGEFAULT ? EPERM : ENOSYS);
+      yield* serveCall(ctx, vm, um, m);
     }
     if (sanity) vm.check();
   }
+}
+
+/** One handler per VM call; the compiler checks the table covers every call in VM_CALLS. */
+type VmHandler<K extends VmCallName> = (vm: Vm, caller: Endpoint, req: VmReq<K>) => VmResult<K>;
+
+const vmCalls = {
+  VM_BRK: doBrk, // move the heap's end
+  VM_MMAP: doMmap, // minix_mmap: map anonymous memory
+  VM_MUNMAP: doMunmap, // minix_munmap: unmap (part of) a mapping
+  VM_INFO: doInfo, // statistics and the caller's usage
+} satisfies { [K in VmCallName]: VmHandler<K> };
+
+/** A call from a process: decode, handle, flush the TLB if needed, reply. */
+function* serveCall(ctx: ProcessContext, vm: Vm, um: UMessage, m: Message): Syscall<void> {
+  const name = vmCallName(m.type);
+  if (name === undefined) {
+    yield* reply(um, m.source, ENOSYS);
+    return;
+  }
+  const def = VM_CALLS[name];
+  // The one cast: the handler is looked up by a name only known at run time.
+  const handler = vmCalls[name] as VmHandler<typeof name>;
+  const result = handler(vm, m.source, def.req.read(m.view));
+  if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
+  const replyLayout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
+  um.m.set(result.status, replyLayout, result);
+  yield* um.put();
+  yield* sendnb(m.source, um.va);
 }
 
 /** A fault the kernel reported on behalf of `m.source`. */

@@ -5,7 +5,7 @@
  * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.6).
  */
 import type { Endpoint } from "../../include/endpoint.ts";
-import { EFAULT, ENOMEM, OK } from "../../include/errno.ts";
+import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { CPU_OK, type CpuPort } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
 import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
@@ -55,6 +55,8 @@ export interface VmProc {
   readonly endpoint: Endpoint;
   readonly pt: PageTable;
   readonly regions: RegionSet;
+  /** Where the brk heap starts: right after the boot data area (MINIX `vm_heap`'s start). */
+  readonly heapStart: number;
 }
 
 export interface VmStats {
@@ -69,6 +71,8 @@ export class Vm implements FrameSource {
   readonly stats: VmStats = { faults: 0, memreqs: 0 };
   /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
   readonly reservedFrames: number;
+  /** Page-table entries were removed since the last {@link takeTlbFlush}. */
+  #tlbStale = false;
 
   constructor(access: PhysAccess, totalFrames: number, usedFrames: number) {
     this.access = access;
@@ -98,7 +102,8 @@ export class Vm implements FrameSource {
       });
       if (r !== OK) return r;
     }
-    this.procs.set(endpoint, { endpoint, pt: PageTable.adopt(this.access, this, cr3), regions });
+    const pt = PageTable.adopt(this.access, this, cr3);
+    this.procs.set(endpoint, { endpoint, pt, regions, heapStart: dataStart + dataPages * PAGE });
     return OK;
   }
 
@@ -113,6 +118,35 @@ export class Vm implements FrameSource {
     const mine = (pa: number): boolean => pa / PAGE >= this.reservedFrames;
     for (const m of vmp.pt.mappings()) if (mine(m.phys)) this.freeFrame(m.phys);
     for (const f of vmp.pt.tableFrames()) if (mine(f)) this.freeFrame(f);
+  }
+
+  /**
+   * Clears the page-table entries of `[start, start+len)` (page aligned) in `vmp` and frees
+   * the frames VM had mapped there; absent pages are skipped. The caller removes the region
+   * piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
+   * tables stay, as in MINIX (freed when the process goes).
+   * @returns OK, or EINVAL for a bad range (nothing changed).
+   */
+  unmapRange(vmp: VmProc, start: number, len: number): number {
+    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return EINVAL;
+    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return EINVAL;
+    const frames: number[] = [];
+    for (let a = start; a < start + len; a += PAGE) {
+      const m = vmp.pt.lookup(a);
+      if (m !== undefined) frames.push(m.phys);
+    }
+    const r = vmp.pt.unmap(start, len);
+    if (r !== OK) return r;
+    for (const pa of frames) if (pa / PAGE >= this.reservedFrames) this.freeFrame(pa);
+    this.#tlbStale = true;
+    return OK;
+  }
+
+  /** Whether entries were removed since the last call (then VM asks for VMCTL_FLUSHTLB). */
+  takeTlbFlush(): boolean {
+    const stale = this.#tlbStale;
+    this.#tlbStale = false;
+    return stale;
   }
 
   /**
@@ -154,7 +188,8 @@ export class Vm implements FrameSource {
 
   /**
    * Sanity checks: the free lists are consistent; every frame mapped in a page table, and
-   * every page-table frame, is referenced exactly once and never free; no frame leaked.
+   * every page-table frame, is referenced exactly once and never free; no frame leaked;
+   * every mapped page lies in a region, and is writable only if the region is.
    */
   check(): void {
     this.phys.check();
@@ -169,7 +204,15 @@ export class Vm implements FrameSource {
       const bad = vmp.regions.check();
       if (bad.length > 0) throw new VmSanityError(`regions of ${vmp.endpoint}: ${bad.join("; ")}`);
       for (const f of vmp.pt.tableFrames()) use(f, `page table of ${vmp.endpoint}`);
-      for (const m of vmp.pt.mappings()) use(m.phys, `page of ${vmp.endpoint} at ${m.vaddr}`);
+      for (const m of vmp.pt.mappings()) {
+        const where = `page of ${vmp.endpoint} at 0x${m.vaddr.toString(16)}`;
+        use(m.phys, where);
+        const region = vmp.regions.find(m.vaddr);
+        if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
+        if ((m.flags & I386_VM_WRITE) !== 0 && (region.flags & VR_WRITABLE) === 0) {
+          throw new VmSanityError(`${where} is writable in a read-only region`);
+        }
+      }
     }
     // Frames VM handed out lie above the loader's; each must be in use exactly once.
     let allocated = 0;
