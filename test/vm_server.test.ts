@@ -136,9 +136,16 @@ describe("VM server", () => {
             const buf = malloc(ctx, 64, 64);
             // Wait until the hog is gone (its exit is what wakes us: a notification).
             yield* receive(11 as Endpoint, buf);
-            for (let i = 0; i < 64; i++)
-              yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), Uint8Array.of(2));
-            got.push(64);
+            // Recycled frames (the hog wrote 1 into each) must come back zeroed.
+            let zeros = 0;
+            const b = new Uint8Array(1);
+            for (let i = 0; i < 64; i++) {
+              const va = virAddr(ctx.heapBase + i * PAGE);
+              yield* load(ctx, va, b);
+              if (b[0] === 0) zeros++;
+              yield* store(ctx, va, Uint8Array.of(2));
+            }
+            got.push(zeros);
             return 0;
           },
         },

@@ -9,6 +9,11 @@ export interface Workload {
   readonly name: string;
   readonly unit: Unit;
   run(n: number): number;
+  /**
+   * Called before every `run(n)`, outside the timing: sets up what the next `n` operations
+   * need (e.g. boots fresh machines when a figure uses resources up).
+   */
+  prepare?(n: number): void;
 }
 
 export interface Plan {
@@ -30,6 +35,7 @@ interface Timed {
 }
 
 function timeRun(w: Workload, n: number): Timed {
+  w.prepare?.(n);
   const t0 = performance.now();
   const ops = w.run(n);
   const ms = performance.now() - t0;

@@ -4,11 +4,14 @@
  * once (no `um.put()`/`um.get()` in the loops: those are user-space copies, not IPC).
  */
 import { Machine } from "../boot/machine.ts";
+import { vmEntry } from "../boot/services.ts";
 import { ANY, type Endpoint } from "../include/endpoint.ts";
 import { OK } from "../include/errno.ts";
 import { isIpcNotify } from "../include/ipc.ts";
 import type { ProcessContext } from "../include/trap.ts";
+import { virAddr } from "../include/types.ts";
 import { notify, receive, send, sendrec, type IpcStatus, type Syscall } from "../lib/ipc.ts";
+import { store } from "../lib/mem.ts";
 import { malloc } from "../lib/runtime.ts";
 import { UMessage } from "../lib/umessage.ts";
 import type { Workload } from "./measure.ts";
@@ -155,6 +158,89 @@ export function notifyDelivery(): Workload {
         throw new Error(`ipc.notify: ${sent} sent, ${received} received, ${other} other`);
       }
       return received - start;
+    },
+  };
+}
+
+const TOUCHER_SLOT = 11;
+/** Data pages of the faulting process: a quarter of the 64 MiB machine's frames. */
+const TOUCH_PAGES = 4096;
+const PAGE = 4096;
+
+/** A machine whose process touches fresh pages; `touched` counts the stores that completed. */
+interface Toucher {
+  readonly m: Machine;
+  readonly state: { touched: number };
+}
+
+/**
+ * Boots VM and one process whose data area of TOUCH_PAGES demand-zero pages it stores one
+ * byte into, page after page, then parks in RECEIVE. Runs it until the first store has
+ * completed: VM has taken over memory and served one fault (its set-up is not timed).
+ */
+function bootToucher(): Toucher {
+  const state = { touched: 0 };
+  function* toucher(ctx: ProcessContext): Syscall {
+    const one = Uint8Array.of(1);
+    for (let i = 0; i < TOUCH_PAGES; i++) {
+      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), one);
+      state.touched++;
+    }
+    for (;;) yield* receive(ANY, virAddr(ctx.heapBase));
+  }
+  const m = Machine.boot({
+    memoryBytes: 64 * MiB,
+    image: [
+      vmEntry,
+      { name: "toucher", slot: TOUCHER_SLOT, dataPages: TOUCH_PAGES, program: toucher },
+    ],
+  });
+  runUntil(m, 1, () => state.touched > 0, "vm.pagefault");
+  // The host commits the simulated RAM lazily: the first write to each of its pages costs a
+  // host page fault (microseconds), which would be charged to whichever simulated access
+  // came first (VM zeroing the frame). Commit it now, with writes that change no byte: the
+  // figure is the simulated fault path, as on a machine whose RAM exists.
+  const ram = m.hw.mem.u8;
+  for (let pa = 0; pa < ram.length; pa += PAGE) ram[pa] = ram[pa]!;
+  return { m, state };
+}
+
+/**
+ * Demand-zero page fault resolved end to end: a store to an untouched data page traps, the
+ * kernel sends VM_PAGEFAULT to VM on the process's behalf, VM takes a frame, zeroes it, maps
+ * it (page-table writes through its physical window) and clears the fault with VMCTL, and
+ * the store is retried. One operation is one store to a fresh page that completed. Machines
+ * run out of pages: `prepare` boots enough of them before each timed run.
+ */
+export function vmPagefault(): Workload {
+  const ready: Toucher[] = [];
+  const left = (t: Toucher): number => TOUCH_PAGES - t.state.touched;
+  return {
+    name: "vm.pagefault",
+    unit: "ns",
+    prepare(n: number): void {
+      let have = 0;
+      for (const t of ready) have += left(t);
+      while (have < n) {
+        const t = bootToucher();
+        ready.push(t);
+        have += left(t);
+      }
+    },
+    run(n: number): number {
+      let done = 0;
+      while (done < n) {
+        const t = ready[0];
+        if (t === undefined) throw new Error("vm.pagefault: run without prepare");
+        const start = t.state.touched;
+        const target = start + Math.min(n - done, left(t));
+        // Three kernel steps per fault: the process's store traps (after its previous store
+        // was retried), VM gets VM_PAGEFAULT and makes its VMCTL call, VM's next RECEIVE.
+        runUntil(t.m, 3 * (target - start), () => t.state.touched >= target, "vm.pagefault");
+        done += t.state.touched - start;
+        if (left(t) === 0) ready.shift();
+      }
+      return done;
     },
   };
 }

@@ -16,9 +16,10 @@ export const SENDA = 16;
 export const IPC_CALLS = { SEND, RECEIVE, SENDREC, NOTIFY, SENDNB, SENDA } as const;
 export type IpcCallName = keyof typeof IPC_CALLS;
 
+const IPC_CALL_NAMES = new Map<number, string>(Object.entries(IPC_CALLS).map(([k, v]) => [v, k]));
+
 export function ipcCallName(call: number): string {
-  for (const [name, n] of Object.entries(IPC_CALLS)) if (n === call) return name;
-  return `IPC?${call}`;
+  return IPC_CALL_NAMES.get(call) ?? `IPC?${call}`;
 }
 
 /** IPC status word: the delivering primitive in bits 0–5, flags from bit 16. */

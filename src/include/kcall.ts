@@ -66,9 +66,13 @@ export const NR_SYS_CALLS = 56;
 
 /** The name of a call number (0-based), or undefined for unused numbers. */
 export function kcallName(nr: number): KcallNrName | undefined {
-  for (const [name, n] of Object.entries(KCALL_NR)) if (n === nr) return name as KcallNrName;
-  return undefined;
+  return KCALL_NAMES[nr];
 }
+const KCALL_NAMES: readonly (KcallNrName | undefined)[] = (() => {
+  const names: (KcallNrName | undefined)[] = new Array<KcallNrName | undefined>(NR_SYS_CALLS);
+  for (const [name, n] of Object.entries(KCALL_NR)) names[n] = name as KcallNrName;
+  return names;
+})();
 
 /** SYS_GETINFO requests (I_REQUEST). */
 export const GET_KINFO = 0;

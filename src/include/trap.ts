@@ -51,6 +51,10 @@ export const CPU_FAULT = -1;
 export interface CpuPort {
   read(va: VirAddr, dst: Uint8Array): number;
   write(va: VirAddr, src: Uint8Array): number;
+  /** A little-endian 32-bit load of an aligned word: its value, or CPU_FAULT. */
+  read32(va: VirAddr): number;
+  /** A little-endian 32-bit store to an aligned word: CPU_OK or CPU_FAULT. */
+  write32(va: VirAddr, value: number): number;
   readonly faultAddr: VirAddr;
   readonly faultWrite: boolean;
 }

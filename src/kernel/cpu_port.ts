@@ -28,6 +28,28 @@ export class UserCpuPort implements CpuPort {
     return CPU_FAULT;
   }
 
+  read32(va: VirAddr): number {
+    const p = this.#p;
+    const pa =
+      (va & 3) === 0 && p.cr3 !== 0 ? this.#k.hw.mmu.translate(p.cr3, va, false, true) : -1;
+    if (pa < 0) return this.#fault(va, false);
+    return this.#k.hw.mem.u32[pa >>> 2]!;
+  }
+
+  write32(va: VirAddr, value: number): number {
+    const p = this.#p;
+    const pa = (va & 3) === 0 && p.cr3 !== 0 ? this.#k.hw.mmu.translate(p.cr3, va, true, true) : -1;
+    if (pa < 0) return this.#fault(va, true);
+    this.#k.hw.mem.u32[pa >>> 2] = value >>> 0;
+    return CPU_OK;
+  }
+
+  #fault(va: number, write: boolean): number {
+    this.faultAddr = (va >>> 0) as VirAddr;
+    this.faultWrite = write;
+    return CPU_FAULT;
+  }
+
   write(va: VirAddr, src: Uint8Array): number {
     if (copyToProc(this.#k, this.#p, va, src, 0, src.length) === OK) return CPU_OK;
     this.faultAddr = this.#k.faultAddr as VirAddr;

@@ -52,6 +52,7 @@ export class Kernel {
   /** Scratch buffer for kernel-call messages and kernel-built messages. */
   readonly kmsg = new Uint8Array(MESSAGE_SIZE);
   readonly kmsg32 = new Uint32Array(this.kmsg.buffer);
+  readonly kmsgView = new DataView(this.kmsg.buffer);
   /** Virtual address of the last fault seen by a kernel copy. */
   faultAddr = 0;
 

@@ -40,7 +40,7 @@ export function kernelCall(k: Kernel, caller: Proc, msgVir: VirAddr): number {
     result = EBADREQUEST;
   } else {
     m32[M_SOURCE >>> 2] = caller.endpoint >>> 0;
-    result = dispatch(k, caller, k.kmsg);
+    result = dispatch(k, caller);
   }
   return finish(k, caller, result);
 }
@@ -49,11 +49,12 @@ export function kernelCall(k: Kernel, caller: Proc, msgVir: VirAddr): number {
 export function resumeKernelCall(k: Kernel, caller: Proc): number {
   caller.miscFlags &= ~MF_KCALL_RESUME;
   k.kmsg.set(caller.vmreq.savedMsg);
-  return finish(k, caller, dispatch(k, caller, k.kmsg));
+  return finish(k, caller, dispatch(k, caller));
 }
 
-function dispatch(k: Kernel, caller: Proc, msg: Uint8Array): number {
-  const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
+/** Runs the call in `k.kmsg` for `caller`; returns its status. */
+function dispatch(k: Kernel, caller: Proc): number {
+  const view = k.kmsgView;
   const nr = view.getInt32(M_TYPE, true) - KERNEL_CALL;
   if (nr < 0 || nr >= NR_SYS_CALLS) return EBADREQUEST;
   if (caller.priv?.kCallMask.has(nr) !== true) return ECALLDENIED;

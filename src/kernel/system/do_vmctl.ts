@@ -15,7 +15,7 @@
  * Reply:   status; EINVAL for bad processes or parameters.
  * MINIX:   minix/kernel/system/do_vmctl.c (MINIX-SPEC §3.4, §8.12)
  */
-import { NONE, SELF } from "../../include/endpoint.ts";
+import { NONE, SELF, type Endpoint } from "../../include/endpoint.ts";
 import { EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
 import {
   VMCTL_CLEAR_PAGEFAULT,
@@ -43,21 +43,6 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
   if (caller !== k.vmProc()) return EPERM;
   const { who, param, value } = m.req;
   const p = who === SELF ? caller : k.isokendpt(who);
-  const out = (f: Partial<KcallReply<"SYS_VMCTL">>): void => {
-    m.reply({
-      who,
-      param,
-      value: f.value ?? value,
-      target: f.target ?? NONE,
-      addr: f.addr ?? virAddr(0),
-      length: f.length ?? 0,
-      flag: f.flag ?? 0,
-      requestor: f.requestor ?? NONE,
-      ep2: NONE,
-      addr2: virAddr(0),
-    });
-  };
-
   switch (param) {
     case VMCTL_MEMREQ_GET: {
       const rp = k.vmrequest;
@@ -66,7 +51,7 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
       k.vmrequest = rp.vmreq.next;
       rp.vmreq.next = null;
       const r = rp.vmreq;
-      out({
+      writeReply(m, who, param, value, {
         target: r.target,
         addr: r.start,
         length: r.length,
@@ -91,7 +76,7 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
       return OK;
     case VMCTL_GET_PDBR:
       if (p === undefined) return EINVAL;
-      out({ value: p.cr3 });
+      writeReply(m, who, param, value, { value: p.cr3 });
       return OK;
     case VMCTL_SETADDRSPACE:
       if (p === undefined || value % PAGE_SIZE !== 0 || value + PAGE_SIZE > k.hw.mem.size) {
@@ -106,4 +91,26 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
     default:
       return EINVAL;
   }
+}
+
+/** Fills the reply fields; those not given keep their neutral values. */
+function writeReply(
+  m: KcallMsg<"SYS_VMCTL">,
+  who: Endpoint,
+  param: number,
+  value: number,
+  f: Partial<KcallReply<"SYS_VMCTL">>,
+): void {
+  m.reply({
+    who,
+    param,
+    value: f.value ?? value,
+    target: f.target ?? NONE,
+    addr: f.addr ?? virAddr(0),
+    length: f.length ?? 0,
+    flag: f.flag ?? 0,
+    requestor: f.requestor ?? NONE,
+    ep2: NONE,
+    addr2: virAddr(0),
+  });
 }

@@ -40,3 +40,18 @@ export function* kernelCall<K extends KcallName>(
   const m = yield* um.get();
   return { status: m.type, reply: def.reply.read(m.view) as KcallReply<K> };
 }
+
+/**
+ * A kernel call whose reply fields the caller does not need: the status comes back in the
+ * return register, so the reply is not read back from memory.
+ */
+export function* kernelCallStatus<K extends KcallName>(
+  ctx: ProcessContext,
+  call: K,
+  req: KcallReq<K>,
+): Syscall {
+  const um = lib(ctx).scratch;
+  um.m.set(KERNEL_CALL + KCALL_NR[call], KCALLS[call].req, req);
+  yield* um.put();
+  return yield* kernelCallAt(um.va);
+}

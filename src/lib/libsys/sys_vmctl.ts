@@ -3,10 +3,14 @@
  * MINIX: lib/libsys/sys_vmctl.c.
  */
 import { SELF, type Endpoint } from "../../include/endpoint.ts";
-import { VMCTL_MEMREQ_GET, VMCTL_MEMREQ_REPLY } from "../../include/kcall.ts";
+import {
+  VMCTL_CLEAR_PAGEFAULT,
+  VMCTL_MEMREQ_GET,
+  VMCTL_MEMREQ_REPLY,
+} from "../../include/kcall.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import type { Syscall } from "../ipc.ts";
-import { kernelCall, type KcallResult } from "./kernel_call.ts";
+import { kernelCall, kernelCallStatus, type KcallResult } from "./kernel_call.ts";
 
 export function sysVmctl(
   ctx: ProcessContext,
@@ -23,10 +27,19 @@ export function sysVmctlGetMemreq(ctx: ProcessContext): Syscall<KcallResult<"SYS
 }
 
 /** Answers `requestor`'s memory request with `result` (OK or an error). */
-export function* sysVmctlReplyMemreq(
+export function sysVmctlReplyMemreq(
   ctx: ProcessContext,
   requestor: Endpoint,
   result: number,
 ): Syscall {
-  return (yield* sysVmctl(ctx, requestor, VMCTL_MEMREQ_REPLY, result >>> 0)).status;
+  return kernelCallStatus(ctx, "SYS_VMCTL", {
+    who: requestor,
+    param: VMCTL_MEMREQ_REPLY,
+    value: result >>> 0,
+  });
+}
+
+/** Lets `who` run again after VM resolved its page fault. */
+export function sysVmctlClearPagefault(ctx: ProcessContext, who: Endpoint): Syscall {
+  return kernelCallStatus(ctx, "SYS_VMCTL", { who, param: VMCTL_CLEAR_PAGEFAULT, value: 0 });
 }

@@ -16,7 +16,7 @@
 import { ANY, SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, ENOSYS, EPERM, OK } from "../../include/errno.ts";
 import { ipcStatusFromKernel, isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
-import { VMCTL_CLEAR_PAGEFAULT, VMCTL_FLUSHTLB } from "../../include/kcall.ts";
+import { VMCTL_FLUSHTLB } from "../../include/kcall.ts";
 import type { FieldKind, Layout, Message } from "../../include/message.ts";
 import { SIGKMEM, SIGSEGV } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
@@ -36,7 +36,12 @@ import {
 } from "../../include/vm.ts";
 import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
-import { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../../lib/libsys/sys_vmctl.ts";
+import {
+  sysVmctl,
+  sysVmctlClearPagefault,
+  sysVmctlGetMemreq,
+  sysVmctlReplyMemreq,
+} from "../../lib/libsys/sys_vmctl.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
@@ -121,7 +126,7 @@ function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void>
   const ep = m.source;
   const { addr, flags } = m.get(VM_PAGEFAULT_LAYOUT);
   if (vm.fault(ep, addr, (flags & VPF_WRITE) !== 0) === OK) {
-    yield* sysVmctl(ctx, ep, VMCTL_CLEAR_PAGEFAULT);
+    yield* sysVmctlClearPagefault(ctx, ep);
     return;
   }
   vm.release(ep);

@@ -167,7 +167,7 @@ export function doMmap(vm: Vm, caller: Endpoint, req: VmReq<"VM_MMAP">): VmResul
     let va = start;
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
-      vm.access.zero(run.first * PAGE, run.n * PAGE);
+      vm.zeroRun(run.first, run.n);
       const w = vmp.pt.writeMap(va, run.first * PAGE, run.n * PAGE, bits);
       if (w !== OK) {
         // Only a VM bug gets here (the range was free, page tables were counted): undo.

@@ -158,6 +158,27 @@ describe("PageTable", () => {
     expect(pt.lookup(0x5000)).toEqual({ phys: 0x22000, flags: P });
   });
 
+  test("one page (the page-fault path): same checks and results as a longer range", () => {
+    const { mem, fr, pt } = setup();
+    fr.budget = 0; // the page needs a table and none can be allocated
+    let before = mem.bytes.slice();
+    expect(pt.writeMap(0x40_1000, 0x9000, PAGE, W)).toBe(ENOMEM);
+    expect(sameBytes(mem.bytes, before)).toBe(true);
+    fr.budget = Infinity;
+    expect(pt.writeMap(0x40_1000, 0x9000, PAGE, W | U)).toBe(OK);
+    expect(pt.tableFrames()).toHaveLength(2);
+    expect(pt.lookup(0x40_1000)).toEqual({ phys: 0x9000, flags: P | W | U });
+    before = mem.bytes.slice();
+    expect(pt.writeMap(0x40_1000, 0xa000, PAGE, W)).toBe(EEXIST);
+    expect(sameBytes(mem.bytes, before)).toBe(true);
+    expect(pt.writeMap(0x40_1000, 0xa000, PAGE, U, { overwrite: true })).toBe(OK);
+    expect(pt.lookup(0x40_1000)).toEqual({ phys: 0xa000, flags: P | U });
+    expect(pt.writeMap(0x40_2000, 0xb000, PAGE, 0)).toBe(OK); // same table, next entry
+    expect(pt.tableFrames()).toHaveLength(2);
+    expect(pt.mapBig(0x80_0000, 0, W)).toBe(OK);
+    expect(pt.writeMap(0x80_1000, 0xc000, PAGE, W, { overwrite: true })).toBe(EEXIST);
+  });
+
   test("ENOMEM leaves memory and the allocator untouched", () => {
     const { mem, fr, pt } = setup();
     expect(pt.writeMap(0x40_0000, 0, PAGE, 0)).toBe(OK); // table for PDE 1 exists

@@ -143,6 +143,7 @@ export class PageTable {
     this.#alive();
     if (!isPageRange(vaddr, len) || !isPageRange(phys, len) || !validFlags(flags)) return EINVAL;
     const overwrite = options.overwrite === true;
+    if (len === I386_PAGE_SIZE) return this.#mapOne(vaddr, phys, flags, overwrite);
     const end = vaddr + len;
 
     // Pass 1: check every directory entry (and, without overwrite, every PTE) first.
@@ -179,11 +180,39 @@ export class PageTable {
       this.#mem.write32(this.root + pde * 4, (t | PDE_TABLE_FLAGS) >>> 0);
     });
 
-    // Pass 3: write the entries.
+    // Pass 3: write the entries, one directory entry read per page table.
     const bits = flags | I386_VM_PRESENT;
-    for (let off = 0; off < len; off += I386_PAGE_SIZE) {
-      this.#mem.write32(this.#pteAddr(vaddr + off), ((phys + off) | bits) >>> 0);
+    for (let v = vaddr; v < end;) {
+      const table = (this.#pde(I386_VM_PDE(v)) & I386_VM_ADDR_MASK) >>> 0;
+      const hi = Math.min(end, (I386_VM_PDE(v) + 1) * I386_BIG_PAGE_SIZE);
+      for (; v < hi; v += I386_PAGE_SIZE) {
+        this.#mem.write32(table + I386_VM_PTE(v) * 4, ((phys + v - vaddr) | bits) >>> 0);
+      }
     }
+    return OK;
+  }
+
+  /**
+   * writeMap of one page (the page-fault case): the directory entry and the PTE are each
+   * read once, and the page table, when missing, is allocated and hooked in before the PTE
+   * is written — the same checks and results as the general path.
+   */
+  #mapOne(vaddr: number, phys: number, flags: number, overwrite: boolean): number {
+    const pdeAddr = this.root + I386_VM_PDE(vaddr) * 4;
+    const dirEntry = this.#mem.read32(pdeAddr);
+    let table: number;
+    if ((dirEntry & I386_VM_PRESENT) === 0) {
+      table = allocChecked(this.#frames);
+      if (table < 0) return ENOMEM;
+      this.#mem.zero(table, I386_PAGE_SIZE);
+      this.#mem.write32(pdeAddr, (table | PDE_TABLE_FLAGS) >>> 0);
+    } else {
+      if ((dirEntry & I386_VM_BIGPAGE) !== 0) return EEXIST;
+      table = (dirEntry & I386_VM_ADDR_MASK) >>> 0;
+      const present = (this.#mem.read32(table + I386_VM_PTE(vaddr) * 4) & I386_VM_PRESENT) !== 0;
+      if (present && !overwrite) return EEXIST;
+    }
+    this.#mem.write32(table + I386_VM_PTE(vaddr) * 4, (phys | flags | I386_VM_PRESENT) >>> 0);
     return OK;
   }
 

@@ -52,6 +52,8 @@ export class PhysMem {
   /** sizeKey(length, first) → first. Smallest key ≥ sizeKey(n, 0) is the best fit for n. */
   private readonly bySize: BTree<number, number>;
   private nFree = 0;
+  /** Scratch pair for look-ups whose result is used at once (no allocation per call). */
+  private readonly pair: [number, number] = [0, 0];
 
   /** All `totalFrames` frames start free; `reserve` what the boot loader used. */
   constructor(totalFrames: number) {
@@ -113,10 +115,10 @@ export class PhysMem {
    *   the limit and the two kinds grow towards each other. This scan is O(log n + k) for the k
    *   ranges below the limit (a range straddling the limit only counts for its low part).
    */
-  alloc(n: number, opts: AllocOptions = {}): number {
+  alloc(n: number, opts?: AllocOptions): number {
     checkCount("alloc", n);
-    if (opts.lower !== undefined) return this.allocLow(n, checkLimit(opts.lower));
-    const fit = this.bySize.getPairOrNextHigher(sizeKey(n, 0));
+    if (opts?.lower !== undefined) return this.allocLow(n, checkLimit(opts.lower));
+    const fit = this.bySize.getPairOrNextHigher(sizeKey(n, 0), this.pair);
     if (fit === undefined) return -1;
     return this.takeBack(fit[1], Math.floor(fit[0] / KEY_SHIFT), n);
   }
@@ -275,8 +277,15 @@ export class PhysMem {
 
   /** Cut `n` frames from the end of free range [first, +len); returns the first cut frame. */
   private takeBack(first: number, len: number, n: number): number {
-    this.remove(first, len);
-    if (len > n) this.insert(first, len - n);
+    if (len === n) {
+      this.remove(first, len);
+      return first;
+    }
+    // The range keeps its start: its length changes in place in the address map.
+    this.byAddr.set(first, len - n);
+    this.bySize.delete(sizeKey(len, first));
+    this.bySize.set(sizeKey(len - n, first), first);
+    this.nFree -= n;
     return first + len - n;
   }
 

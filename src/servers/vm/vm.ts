@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
-import { CPU_OK, type CpuPort } from "../../include/trap.ts";
+import { CPU_FAULT, CPU_OK, type CpuPort } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
 import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
 import { VM_PHYS_BASE } from "../../include/vm.ts";
@@ -19,8 +19,6 @@ const PAGE = I386_PAGE_SIZE;
 /** Physical memory through VM's window: ordinary loads and stores of VM's own. */
 export class WindowAccess implements PhysAccess {
   readonly #cpu: CpuPort;
-  readonly #word = new Uint8Array(4);
-  readonly #view = new DataView(this.#word.buffer);
   readonly #zeros = new Uint8Array(PAGE);
 
   constructor(cpu: CpuPort) {
@@ -28,13 +26,13 @@ export class WindowAccess implements PhysAccess {
   }
 
   read32(pa: number): number {
-    this.#check(this.#cpu.read(virAddr(VM_PHYS_BASE + pa), this.#word), pa);
-    return this.#view.getUint32(0, true);
+    const v = this.#cpu.read32(virAddr(VM_PHYS_BASE + pa));
+    this.#check(v === CPU_FAULT ? v : CPU_OK, pa);
+    return v;
   }
 
   write32(pa: number, v: number): void {
-    this.#view.setUint32(0, v >>> 0, true);
-    this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa), this.#word), pa);
+    this.#check(this.#cpu.write32(virAddr(VM_PHYS_BASE + pa), v), pa);
   }
 
   zero(pa: number, len: number): void {
@@ -74,8 +72,14 @@ export class Vm implements FrameSource {
   /** Page-table entries were removed since the last {@link takeTlbFlush}. */
   #tlbStale = false;
 
+  /** Frames handed out at least once since boot (their contents may be dirty). */
+  readonly #used: Uint8Array;
+  /** Whether the frame last returned by `allocFrame` had never been used. */
+  #clean = false;
+
   constructor(access: PhysAccess, totalFrames: number, usedFrames: number) {
     this.access = access;
+    this.#used = new Uint8Array(totalFrames);
     this.phys = new PhysMem(totalFrames);
     this.reservedFrames = usedFrames;
     this.phys.reserve(0, usedFrames);
@@ -83,7 +87,25 @@ export class Vm implements FrameSource {
 
   allocFrame(): number {
     const f = this.phys.alloc(1);
-    return f < 0 ? -1 : f * PAGE;
+    if (f < 0) return -1;
+    const clean = this.#used[f] === 0;
+    this.#used[f] = 1;
+    this.#clean = clean;
+    return f * PAGE;
+  }
+
+  /** Zeroes `n` frames from `first` taken straight from `phys` (and marks them used). */
+  zeroRun(first: number, n: number): void {
+    this.access.zero(first * PAGE, n * PAGE);
+    this.#used.fill(1, first, first + n);
+  }
+
+  /**
+   * Zeroes the frame just returned by `allocFrame`, unless it was never handed out before:
+   * memory starts zeroed, so only recycled frames need clearing.
+   */
+  zeroFrame(pa: number): void {
+    if (!this.#clean) this.access.zero(pa, PAGE);
   }
 
   freeFrame(pa: number): void {
@@ -166,7 +188,7 @@ export class Vm implements FrameSource {
     if (cur !== undefined) return write && (cur.flags & I386_VM_WRITE) === 0 ? EFAULT : OK;
     const frame = this.allocFrame();
     if (frame < 0) return ENOMEM;
-    this.access.zero(frame, PAGE);
+    this.zeroFrame(frame);
     const r = vmp.pt.writeMap(page, frame, PAGE, I386_VM_USER | (writable ? I386_VM_WRITE : 0));
     if (r !== OK) {
       this.freeFrame(frame);
