@@ -15,7 +15,7 @@ import {
   type KcallReply,
   type KcallReq,
 } from "../include/kcall.ts";
-import { M_SOURCE, M_TYPE } from "../include/message.ts";
+import { M_SOURCE, M_TYPE, type FieldKind, type Layout } from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyMsgFromProc, copyMsgToProc } from "./memory.ts";
@@ -26,6 +26,27 @@ import { callVec } from "./system/index.ts";
 export interface KcallMsg<K extends KcallName> {
   readonly req: KcallReq<K>;
   reply(values: KcallReply<K>): void;
+}
+
+/** The `KcallMsg` the dispatcher hands to a handler: the decoded request, reply in place. */
+class DecodedCall<K extends KcallName> implements KcallMsg<K> {
+  readonly req: KcallReq<K>;
+  readonly #layout: Layout<Readonly<Record<string, FieldKind>>>;
+  readonly #view: DataView;
+
+  constructor(
+    req: KcallReq<K>,
+    layout: Layout<Readonly<Record<string, FieldKind>>>,
+    view: DataView,
+  ) {
+    this.req = req;
+    this.#layout = layout;
+    this.#view = view;
+  }
+
+  reply(values: KcallReply<K>): void {
+    this.#layout.write(this.#view, values);
+  }
 }
 
 /** One handler per call: checks first, then effects; returns the status for `m_type`. */
@@ -63,12 +84,7 @@ function dispatch(k: Kernel, caller: Proc): number {
   const call = name as KcallName;
   const def = KCALLS[call];
   const req = def.req.read(view);
-  const m: KcallMsg<typeof call> = {
-    req: req,
-    reply: (values) => {
-      def.reply.write(view, values as never);
-    },
-  };
+  const m = new DecodedCall<typeof call>(req, def.reply, view);
   // The one cast: handlers are looked up by a name only known at run time.
   const handler = callVec[call] as KcallHandler<typeof call>;
   const result = handler(k, caller, m);
