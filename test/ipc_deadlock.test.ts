@@ -5,56 +5,32 @@
  */
 import { describe, expect, test } from "vitest";
 import type { BootImageEntry } from "../src/boot/image.ts";
-import type { ProcSnapshot } from "../src/boot/inspect.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { ANY, NONE, type Endpoint } from "../src/include/endpoint.ts";
+import type { Machine } from "../src/boot/machine.ts";
+import { ANY, type Endpoint } from "../src/include/endpoint.ts";
 import { ELOCKED, OK } from "../src/include/errno.ts";
-import { defineLayout } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
-import { receive, send, sendrec, type IpcStatus, type Syscall } from "../src/lib/ipc.ts";
-import { malloc } from "../src/lib/runtime.ts";
-import { UMessage } from "../src/lib/umessage.ts";
+import type { Syscall } from "../src/lib/ipc.ts";
+import {
+  A,
+  B,
+  boot as bootMachine,
+  box,
+  C,
+  D,
+  proc,
+  recv,
+  runToIdle,
+  runUntil,
+  sendrecV,
+  sendV,
+  T_DATA,
+  type Got,
+} from "./fixtures/ipc.ts";
 
-const L = defineLayout({ v: "i32" });
-const T_DATA = 0x7e04;
+/** A reply as these tests compare it. */
+type Reply = Pick<Got, "r" | "source" | "v">;
 
-interface Got {
-  r: number;
-  source: number;
-  v: number;
-}
-
-function box(ctx: ProcessContext): UMessage {
-  return new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-}
-
-function* recv(um: UMessage, src: Endpoint): Syscall<Got> {
-  const st: IpcStatus = { value: 0 };
-  const r = yield* receive(src, um.va, st);
-  if (r !== OK) return { r, source: NONE, v: 0 };
-  const m = yield* um.get();
-  return { r, source: m.source, v: m.get(L).v };
-}
-
-function* sendV(um: UMessage, dst: Endpoint, v: number): Syscall {
-  um.m.set(T_DATA, L, { v });
-  yield* um.put();
-  return yield* send(dst, um.va);
-}
-
-function* sendrecV(um: UMessage, dst: Endpoint, v: number): Syscall<Got> {
-  um.m.set(T_DATA, L, { v });
-  yield* um.put();
-  const r = yield* sendrec(dst, um.va);
-  if (r !== OK) return { r, source: NONE, v: 0 };
-  const m = yield* um.get();
-  return { r, source: m.source, v: m.get(L).v };
-}
-
-const A = 20 as Endpoint;
-const B = 21 as Endpoint;
-const C = 22 as Endpoint;
-const D = 23 as Endpoint;
+const brief = ({ r, source, v }: Got): Reply => ({ r, source, v });
 
 interface Run {
   readonly m: Machine;
@@ -63,33 +39,12 @@ interface Run {
 }
 
 function boot(image: readonly BootImageEntry[]): Run {
-  const m = Machine.boot({ memoryBytes: 8 << 20, image });
+  const m = bootMachine(image);
   const ipc: string[] = [];
   m.onEvent((e) => {
     if (e.kind === "ipc") ipc.push(`${e.call} ${e.src}→${e.dst} = ${e.result}`);
   });
   return { m, ipc };
-}
-
-function runToIdle(m: Machine): void {
-  m.runUntilIdle(100_000);
-  expect(m.halted).toBeNull();
-  m.check();
-}
-
-function runUntil(m: Machine, pred: () => boolean, what: string): void {
-  for (let i = 0; i < 100_000 && !pred(); i++) {
-    if (!m.step()) break;
-    m.check();
-  }
-  expect(m.halted).toBeNull();
-  if (!pred()) throw new Error(`scenario never reached: ${what}`);
-}
-
-function proc(m: Machine, slot: number): ProcSnapshot {
-  const p = m.snapshot().procs.find((x) => x.slot === slot);
-  if (p === undefined) throw new Error(`slot ${slot} is free`);
-  return p;
 }
 
 function liveSlots(m: Machine): number[] {
@@ -107,7 +62,7 @@ describe("two-process cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          log.push(`a send ${yield* sendV(box(ctx), B, 1)}`);
+          log.push(`a send ${yield* sendV(box(ctx), B, T_DATA, 1)}`);
           return 0;
         },
       },
@@ -116,7 +71,7 @@ describe("two-process cycles", () => {
         slot: B,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`b send ${yield* sendV(um, A, 2)}`);
+          log.push(`b send ${yield* sendV(um, A, T_DATA, 2)}`);
           const g = yield* recv(um, A);
           log.push(`b got ${g.v} from ${g.source}`);
           return 0;
@@ -140,7 +95,7 @@ describe("two-process cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          const g = yield* sendrecV(box(ctx), B, 1);
+          const g = yield* sendrecV(box(ctx), B, T_DATA, 1);
           log.push(`a sendrec ${g.r} reply ${g.v}`);
           return 0;
         },
@@ -150,10 +105,10 @@ describe("two-process cycles", () => {
         slot: B,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`b sendrec ${(yield* sendrecV(um, A, 2)).r}`);
+          log.push(`b sendrec ${(yield* sendrecV(um, A, T_DATA, 2)).r}`);
           const g = yield* recv(um, A);
           log.push(`b got ${g.v}`);
-          log.push(`b reply ${yield* sendV(um, A, g.v + 10)}`);
+          log.push(`b reply ${yield* sendV(um, A, T_DATA, g.v + 10)}`);
           return 0;
         },
       },
@@ -185,7 +140,7 @@ describe("two-process cycles", () => {
         program: function* (ctx) {
           const um = box(ctx);
           log.push(`b receive ${(yield* recv(um, A)).r}`);
-          log.push(`b send ${yield* sendV(um, A, 8)}`);
+          log.push(`b send ${yield* sendV(um, A, T_DATA, 8)}`);
           return 0;
         },
       },
@@ -199,7 +154,7 @@ describe("two-process cycles", () => {
   });
 
   test("SENDREC A→B while B is in RECEIVE(A) is fine", () => {
-    let reply: Got | undefined;
+    let reply: Reply | undefined;
     const { m, ipc } = boot([
       {
         name: "b",
@@ -207,7 +162,7 @@ describe("two-process cycles", () => {
         program: function* (ctx) {
           const um = box(ctx);
           const g = yield* recv(um, A);
-          yield* sendV(um, A, g.v * 2);
+          yield* sendV(um, A, T_DATA, g.v * 2);
           return 0;
         },
       },
@@ -215,7 +170,7 @@ describe("two-process cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          reply = yield* sendrecV(box(ctx), B, 21);
+          reply = brief(yield* sendrecV(box(ctx), B, T_DATA, 21));
           return 0;
         },
       },
@@ -226,13 +181,13 @@ describe("two-process cycles", () => {
   });
 
   test("B's RECEIVE(A) while A's SENDREC to B is queued is fine", () => {
-    let reply: Got | undefined;
+    let reply: Reply | undefined;
     const { m, ipc } = boot([
       {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          reply = yield* sendrecV(box(ctx), B, 5);
+          reply = brief(yield* sendrecV(box(ctx), B, T_DATA, 5));
           return 0;
         },
       },
@@ -242,7 +197,7 @@ describe("two-process cycles", () => {
         program: function* (ctx) {
           const um = box(ctx);
           const g = yield* recv(um, A);
-          yield* sendV(um, A, g.v + 1);
+          yield* sendV(um, A, T_DATA, g.v + 1);
           return 0;
         },
       },
@@ -263,7 +218,7 @@ describe("longer cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          log.push(`a send ${yield* sendV(box(ctx), B, 1)}`);
+          log.push(`a send ${yield* sendV(box(ctx), B, T_DATA, 1)}`);
           return 0;
         },
       },
@@ -272,7 +227,7 @@ describe("longer cycles", () => {
         slot: B,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`b send ${yield* sendV(um, C, 2)}`);
+          log.push(`b send ${yield* sendV(um, C, T_DATA, 2)}`);
           log.push(`b got ${(yield* recv(um, A)).v}`);
           return 0;
         },
@@ -282,7 +237,7 @@ describe("longer cycles", () => {
         slot: C,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`c send ${yield* sendV(um, A, 3)}`);
+          log.push(`c send ${yield* sendV(um, A, T_DATA, 3)}`);
           log.push(`c got ${(yield* recv(um, B)).v}`);
           return 0;
         },
@@ -321,7 +276,7 @@ describe("longer cycles", () => {
           const um = box(ctx);
           const g = yield* recv(um, C);
           log.push(`b got ${g.v}`);
-          yield* sendV(um, A, g.v + 1);
+          yield* sendV(um, A, T_DATA, g.v + 1);
           return 0;
         },
       },
@@ -331,7 +286,7 @@ describe("longer cycles", () => {
         program: function* (ctx) {
           const um = box(ctx);
           log.push(`c receive ${(yield* recv(um, A)).r}`);
-          yield* sendV(um, B, 1);
+          yield* sendV(um, B, T_DATA, 1);
           return 0;
         },
       },
@@ -347,7 +302,7 @@ describe("longer cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          log.push(`a send ${yield* sendV(box(ctx), B, 1)}`);
+          log.push(`a send ${yield* sendV(box(ctx), B, T_DATA, 1)}`);
           return 0;
         },
       },
@@ -366,8 +321,8 @@ describe("longer cycles", () => {
         slot: C,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`c send ${yield* sendV(um, A, 3)}`);
-          log.push(`c send ${yield* sendV(um, B, 4)}`);
+          log.push(`c send ${yield* sendV(um, A, T_DATA, 3)}`);
+          log.push(`c send ${yield* sendV(um, B, T_DATA, 4)}`);
           return 0;
         },
       },
@@ -387,7 +342,7 @@ describe("longer cycles", () => {
     const sender = (me: Endpoint, to: Endpoint, from: Endpoint | null) =>
       function* (ctx: ProcessContext): Syscall {
         const um = box(ctx);
-        results.set(me, yield* sendV(um, to, me));
+        results.set(me, yield* sendV(um, to, T_DATA, me));
         if (from !== null) yield* recv(um, from);
         return 0;
       };
@@ -415,7 +370,7 @@ describe("chains that are not cycles", () => {
           const um = box(ctx);
           const g = yield* recv(um, ANY);
           got.push(`c ${g.v}`);
-          yield* sendV(um, B, g.v + 1);
+          yield* sendV(um, B, T_DATA, g.v + 1);
           return 0;
         },
       },
@@ -426,7 +381,7 @@ describe("chains that are not cycles", () => {
           const um = box(ctx);
           const g = yield* recv(um, C);
           got.push(`b ${g.v}`);
-          yield* sendV(um, A, g.v + 1);
+          yield* sendV(um, A, T_DATA, g.v + 1);
           return 0;
         },
       },
@@ -443,7 +398,7 @@ describe("chains that are not cycles", () => {
         name: "d",
         slot: D,
         program: function* (ctx) {
-          return yield* sendV(box(ctx), C, 10);
+          return yield* sendV(box(ctx), C, T_DATA, 10);
         },
       },
     ]);
@@ -465,7 +420,7 @@ describe("chains that are not cycles", () => {
         name: "a",
         slot: A,
         program: function* (ctx) {
-          log.push(`a send ${yield* sendV(box(ctx), B, 1)}`);
+          log.push(`a send ${yield* sendV(box(ctx), B, T_DATA, 1)}`);
           return 0;
         },
       },
@@ -474,7 +429,7 @@ describe("chains that are not cycles", () => {
         slot: B,
         program: function* (ctx) {
           const um = box(ctx);
-          log.push(`b send ${yield* sendV(um, C, 2)}`);
+          log.push(`b send ${yield* sendV(um, C, T_DATA, 2)}`);
           log.push(`b got ${(yield* recv(um, A)).v}`);
           return 0;
         },

@@ -4,10 +4,7 @@
  * of old incarnations stay invalid.
  */
 import { describe, expect, test } from "vitest";
-import type { BootImageEntry } from "../src/boot/image.ts";
-import type { ProcSnapshot } from "../src/boot/inspect.ts";
 import { buildAddressSpace } from "../src/boot/loader.ts";
-import { Machine } from "../src/boot/machine.ts";
 import { ANY, makeEndpoint, NONE, type Endpoint } from "../src/include/endpoint.ts";
 import { EDEADSRCDST, OK } from "../src/include/errno.ts";
 import {
@@ -18,99 +15,35 @@ import {
   ipcStatusCall,
   NOTIFY,
 } from "../src/include/ipc.ts";
-import { defineLayout } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { bootProcs } from "../src/kernel/main.ts";
 import { PREEMPTIBLE, setSendtoBit, SYS_PROC } from "../src/kernel/priv.ts";
-import {
-  notify,
-  receive,
-  send,
-  senda,
-  sendrec,
-  type IpcStatus,
-  type Syscall,
-} from "../src/lib/ipc.ts";
+import { notify, receive, send, senda, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { sysClear } from "../src/lib/libsys/sys_misc.ts";
 import { store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
-import { UMessage } from "../src/lib/umessage.ts";
+import {
+  A,
+  alive,
+  B,
+  boot,
+  box,
+  C,
+  D,
+  E,
+  exitAtOnce,
+  park,
+  proc,
+  recv,
+  runToIdle,
+  runUntil,
+  sendV,
+  T_DATA,
+  T_GO,
+  type Got,
+} from "./fixtures/ipc.ts";
 
-const L = defineLayout({ v: "i32" });
-const T_DATA = 0x7e04;
-const T_GO = 0x7e03;
-
-interface Got {
-  r: number;
-  status: number;
-  source: number;
-  v: number;
-}
-
-function box(ctx: ProcessContext): UMessage {
-  return new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-}
-
-function* recv(um: UMessage, src: Endpoint): Syscall<Got> {
-  const st: IpcStatus = { value: 0 };
-  const r = yield* receive(src, um.va, st);
-  if (r !== OK) return { r, status: st.value, source: NONE, v: 0 };
-  const m = yield* um.get();
-  return { r, status: st.value, source: m.source, v: m.get(L).v };
-}
-
-function* sendV(um: UMessage, dst: Endpoint, type: number, v: number): Syscall {
-  um.m.set(type, L, { v });
-  yield* um.put();
-  return yield* send(dst, um.va);
-}
-
-/** A process that exits at once. */
-// eslint-disable-next-line require-yield
-function* exitAtOnce(): Syscall {
-  return 0;
-}
-
-function* park(ctx: ProcessContext): Syscall {
-  const um = box(ctx);
-  for (;;) yield* receive(ANY, um.va);
-}
-
-const A = 20 as Endpoint;
-const B = 21 as Endpoint;
-const C = 22 as Endpoint;
-const D = 23 as Endpoint;
-const E = 24 as Endpoint;
 const K = 25 as Endpoint;
-
-function boot(image: readonly BootImageEntry[]): Machine {
-  return Machine.boot({ memoryBytes: 8 << 20, image });
-}
-
-function runToIdle(m: Machine): void {
-  m.runUntilIdle(100_000);
-  expect(m.halted).toBeNull();
-  m.check();
-}
-
-function runUntil(m: Machine, pred: () => boolean, what: string): void {
-  for (let i = 0; i < 100_000 && !pred(); i++) {
-    if (!m.step()) break;
-    m.check();
-  }
-  expect(m.halted).toBeNull();
-  if (!pred()) throw new Error(`scenario never reached: ${what}`);
-}
-
-function proc(m: Machine, slot: number): ProcSnapshot {
-  const p = m.snapshot().procs.find((x) => x.slot === slot);
-  if (p === undefined) throw new Error(`slot ${slot} is free`);
-  return p;
-}
-
-function alive(m: Machine, slot: number): boolean {
-  return m.snapshot().procs.some((x) => x.slot === slot);
-}
 
 describe("peers of a dead process", () => {
   test("senders, receivers and SENDREC callers (queued or awaiting the reply) get EDEADSRCDST", () => {

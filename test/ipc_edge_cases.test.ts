@@ -4,10 +4,7 @@
  * invariant check.
  */
 import { describe, expect, test } from "vitest";
-import type { BootImageEntry } from "../src/boot/image.ts";
 import { unmapPage } from "../src/boot/loader.ts";
-import { Machine } from "../src/boot/machine.ts";
-import type { ProcSnapshot } from "../src/boot/inspect.ts";
 import {
   ANY,
   CLOCK,
@@ -39,9 +36,9 @@ import {
   SENDNB,
   SENDREC,
 } from "../src/include/ipc.ts";
-import { defineLayout, M_PAYLOAD } from "../src/include/message.ts";
+import { M_PAYLOAD } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
-import type { PhysAddr, VirAddr } from "../src/include/types.ts";
+import type { PhysAddr } from "../src/include/types.ts";
 import { MF_DELIVERMSG, MF_REPLY_PEND } from "../src/kernel/proc.ts";
 import {
   notify,
@@ -53,114 +50,32 @@ import {
   type Syscall,
 } from "../src/lib/ipc.ts";
 import { malloc } from "../src/lib/runtime.ts";
-import { UMessage } from "../src/lib/umessage.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Test programs' helpers
-
-const L = defineLayout({ v: "i32" });
-const T_REQ = 0x7e01;
-const T_REPLY = 0x7e02;
-const T_GO = 0x7e03;
-const T_DATA = 0x7e04;
-
-/** What a RECEIVE (or the receive half of SENDREC) gave back. */
-interface Got {
-  r: number;
-  status: number;
-  source: number;
-  type: number;
-  v: number;
-}
-
-function box(ctx: ProcessContext): UMessage {
-  return new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-}
-
-function* put(um: UMessage, type: number, v: number): Syscall<void> {
-  um.m.set(type, L, { v });
-  yield* um.put();
-}
-
-function* got(um: UMessage, r: number, status: number): Syscall<Got> {
-  if (r !== OK) return { r, status, source: NONE, type: 0, v: 0 };
-  const m = yield* um.get();
-  return { r, status, source: m.source, type: m.type, v: m.get(L).v };
-}
-
-function* recv(um: UMessage, src: Endpoint): Syscall<Got> {
-  const st: IpcStatus = { value: 0 };
-  const r = yield* receive(src, um.va, st);
-  return yield* got(um, r, st.value);
-}
-
-function* sendV(um: UMessage, dst: Endpoint, type: number, v: number): Syscall {
-  yield* put(um, type, v);
-  return yield* send(dst, um.va);
-}
-
-function* sendrecV(um: UMessage, dst: Endpoint, type: number, v: number): Syscall<Got> {
-  yield* put(um, type, v);
-  const st: IpcStatus = { value: 0 };
-  const r = yield* sendrec(dst, um.va, st);
-  return yield* got(um, r, st.value);
-}
-
-/** Stays alive forever, blocked in RECEIVE(ANY). */
-function* park(ctx: ProcessContext): Syscall {
-  const um = box(ctx);
-  for (;;) yield* receive(ANY, um.va);
-}
-
-/** A process that exits at once. */
-// eslint-disable-next-line require-yield
-function* exitAtOnce(): Syscall {
-  return 0;
-}
-
-/** A raw IPC trap with any call number. */
-function* rawIpc(call: number, srcDst: number, msg: VirAddr): Syscall {
-  return yield { kind: "ipc", call, srcDst: srcDst as Endpoint, msg, status: 0 };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Machine helpers
-
-const A = 20 as Endpoint;
-const B = 21 as Endpoint;
-const C = 22 as Endpoint;
-const D = 23 as Endpoint;
-const E = 24 as Endpoint;
-
-function boot(image: readonly BootImageEntry[]): Machine {
-  return Machine.boot({ memoryBytes: 8 << 20, image });
-}
-
-function runToIdle(m: Machine): void {
-  m.runUntilIdle(100_000);
-  expect(m.halted).toBeNull();
-  m.check();
-}
-
-/** Steps until `pred` holds (checking the kernel after every step). */
-function runUntil(m: Machine, pred: () => boolean, what: string): void {
-  for (let i = 0; i < 100_000 && !pred(); i++) {
-    if (!m.step()) break;
-    m.check();
-  }
-  expect(m.halted).toBeNull();
-  if (!pred()) throw new Error(`scenario never reached: ${what}`);
-}
-
-function proc(m: Machine, slot: number): ProcSnapshot {
-  const p = m.snapshot().procs.find((x) => x.slot === slot);
-  if (p === undefined) throw new Error(`slot ${slot} is free`);
-  return p;
-}
-
-function alive(m: Machine, slot: number): boolean {
-  return m.snapshot().procs.some((x) => x.slot === slot);
-}
+import {
+  A,
+  alive,
+  B,
+  boot,
+  box,
+  C,
+  D,
+  E,
+  exitAtOnce,
+  L,
+  park,
+  proc,
+  put,
+  rawIpc,
+  recv,
+  runToIdle,
+  runUntil,
+  sendrecV,
+  sendV,
+  T_DATA,
+  T_GO,
+  T_REPLY,
+  T_REQ,
+  type Got,
+} from "./fixtures/ipc.ts";
 
 // ---------------------------------------------------------------------------------------------
 

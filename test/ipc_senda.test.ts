@@ -4,10 +4,7 @@
  * the whole call (EPERM, EDOM, EINVAL) and AMF_NOREPLY against receivers inside SENDREC.
  */
 import { describe, expect, test } from "vitest";
-import type { BootImageEntry } from "../src/boot/image.ts";
-import type { ProcSnapshot } from "../src/boot/inspect.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { ANY, CLOCK, makeEndpoint, NONE, SYSTEM, type Endpoint } from "../src/include/endpoint.ts";
+import { ANY, CLOCK, makeEndpoint, SYSTEM, type Endpoint } from "../src/include/endpoint.ts";
 import { ECALLDENIED, EDEADSRCDST, EDOM, EINVAL, EPERM, OK } from "../src/include/errno.ts";
 import {
   AMF_DONE,
@@ -23,53 +20,33 @@ import {
   SEND,
   SENDA,
 } from "../src/include/ipc.ts";
-import { defineLayout, M_SOURCE, M_TYPE } from "../src/include/message.ts";
+import { M_SOURCE, M_TYPE } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import type { VirAddr } from "../src/include/types.ts";
 import { MF_ASYNMSG, MF_REPLY_PEND } from "../src/kernel/proc.ts";
-import { receive, send, senda, sendrec, type IpcStatus, type Syscall } from "../src/lib/ipc.ts";
+import { senda, type Syscall } from "../src/lib/ipc.ts";
 import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
-import { UMessage } from "../src/lib/umessage.ts";
+import {
+  boot,
+  box,
+  L,
+  park,
+  proc,
+  recv,
+  runToIdle,
+  runUntil,
+  sendrecV,
+  sendV,
+  T_ACK,
+  T_DATA,
+  T_REPLY,
+  T_REQ,
+  type Got,
+} from "./fixtures/ipc.ts";
 
-const L = defineLayout({ v: "i32" });
-const T_DATA = 0x7e04;
-const T_REQ = 0x7e01;
-const T_REPLY = 0x7e02;
-const T_ACK = 0x7e05;
 /** Written into every entry's `result` so that a kernel write-back is visible. */
 const UNTOUCHED = 0x5a5a;
-
-interface Got {
-  r: number;
-  status: number;
-  source: number;
-  type: number;
-  v: number;
-}
-
-function box(ctx: ProcessContext): UMessage {
-  return new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-}
-
-function* recv(um: UMessage, src: Endpoint): Syscall<Got> {
-  const st: IpcStatus = { value: 0 };
-  const r = yield* receive(src, um.va, st);
-  if (r !== OK) return { r, status: st.value, source: NONE, type: 0, v: 0 };
-  const m = yield* um.get();
-  return { r, status: st.value, source: m.source, type: m.type, v: m.get(L).v };
-}
-
-function* sendV(um: UMessage, dst: Endpoint, type: number, v: number): Syscall {
-  um.m.set(type, L, { v });
-  yield* um.put();
-  return yield* send(dst, um.va);
-}
-
-function* park(ctx: ProcessContext): Syscall {
-  const um = box(ctx);
-  for (;;) yield* receive(ANY, um.va);
-}
 
 interface EntrySpec {
   readonly flags: number;
@@ -133,31 +110,6 @@ const pending = (flags = AMF_VALID): EntryState => ({ flags, result: UNTOUCHED }
 const S = 20 as Endpoint;
 const R = 21 as Endpoint;
 const T = 22 as Endpoint;
-
-function boot(image: readonly BootImageEntry[], nrProcs = 256): Machine {
-  return Machine.boot({ memoryBytes: 8 << 20, nrProcs, image });
-}
-
-function runToIdle(m: Machine): void {
-  m.runUntilIdle(100_000);
-  expect(m.halted).toBeNull();
-  m.check();
-}
-
-function runUntil(m: Machine, pred: () => boolean, what: string): void {
-  for (let i = 0; i < 100_000 && !pred(); i++) {
-    if (!m.step()) break;
-    m.check();
-  }
-  expect(m.halted).toBeNull();
-  if (!pred()) throw new Error(`scenario never reached: ${what}`);
-}
-
-function proc(m: Machine, slot: number): ProcSnapshot {
-  const p = m.snapshot().procs.find((x) => x.slot === slot);
-  if (p === undefined) throw new Error(`slot ${slot} is free`);
-  return p;
-}
 
 /** A receiver that records `n` messages, each with RECEIVE(ANY). */
 function receiver(into: Got[], n: number) {
@@ -478,7 +430,7 @@ describe("errors for the whole call", () => {
           },
         },
       ],
-      nrProcs,
+      { nrProcs },
     );
     runToIdle(m);
     expect(results).toEqual([EDOM, OK, EDOM]);
@@ -520,12 +472,7 @@ describe("AMF_NOREPLY", () => {
         slot: R,
         program: function* (ctx) {
           const um = box(ctx);
-          um.m.set(T_REQ, L, { v: 0 });
-          yield* um.put();
-          const st: IpcStatus = { value: 0 };
-          const r = yield* sendrec(S, um.va, st);
-          const reply = yield* um.get();
-          client.push({ r, status: st.value, source: reply.source, type: reply.type, v: 0 });
+          client.push(yield* sendrecV(um, S, T_REQ, 0));
           client.push(yield* recv(um, S));
           yield* sendV(um, S, T_ACK, 0);
           return yield* park(ctx);
@@ -571,18 +518,7 @@ describe("AMF_NOREPLY", () => {
         slot: R,
         program: function* (ctx) {
           const um = box(ctx);
-          um.m.set(T_REQ, L, { v: 0 });
-          yield* um.put();
-          const st: IpcStatus = { value: 0 };
-          const r = yield* sendrec(S, um.va, st);
-          const reply = yield* um.get();
-          client.push({
-            r,
-            status: st.value,
-            source: reply.source,
-            type: reply.type,
-            v: reply.get(L).v,
-          });
+          client.push(yield* sendrecV(um, S, T_REQ, 0));
           return yield* park(ctx);
         },
       },
@@ -627,18 +563,7 @@ describe("AMF_NOREPLY", () => {
         slot: R,
         program: function* (ctx) {
           const um = box(ctx);
-          um.m.set(T_REQ, L, { v: 0 });
-          yield* um.put();
-          const st: IpcStatus = { value: 0 };
-          const r = yield* sendrec(S, um.va, st);
-          const reply = yield* um.get();
-          client.push({
-            r,
-            status: st.value,
-            source: reply.source,
-            type: reply.type,
-            v: reply.get(L).v,
-          });
+          client.push(yield* sendrecV(um, S, T_REQ, 0));
           client.push(yield* recv(um, ANY));
           yield* sendV(um, S, T_ACK, 0);
           return yield* park(ctx);

@@ -3,6 +3,8 @@
  * kernel's own layers and test/ (see test/layers.ts), so the machine, the loader and the user
  * library they drive are reached through this file.
  */
+import { expect } from "vitest";
+import { ANY, type Endpoint } from "../src/include/endpoint.ts";
 import { KERNEL_CALL, KCALL_NR, type KcallNrName } from "../src/include/kcall.ts";
 import { Message, MESSAGE_SIZE } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
@@ -10,7 +12,7 @@ import type { VirAddr } from "../src/include/types.ts";
 import type { BootImageEntry } from "../src/boot/image.ts";
 import { Machine } from "../src/boot/machine.ts";
 import type { MachineEvent } from "../src/hw/events.ts";
-import type { Syscall } from "../src/lib/ipc.ts";
+import { receive, type Syscall } from "../src/lib/ipc.ts";
 import { kernelCallAt } from "../src/lib/libsys/kernel_call.ts";
 import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
@@ -63,6 +65,34 @@ export function runChecked(m: Machine, maxSteps = 100_000): void {
   const n = m.runUntilIdle(maxSteps);
   if (n >= maxSteps) throw new Error(`machine still busy after ${maxSteps} steps`);
   m.check();
+}
+
+/** Runs `m` to idle (checked); no process may have died of anything but a normal exit. */
+export function settle(m: Machine): Machine {
+  const exits = recordEvents(m, "exit");
+  runChecked(m);
+  expect(m.halted).toBeNull();
+  expect(exits.filter((e) => e.reason !== "exit")).toEqual([]);
+  return m;
+}
+
+/** Boots `image` (see `bootImage`) and settles it (see `settle`). */
+export function bootSettled(image: readonly BootImageEntry[]): Machine {
+  return settle(bootImage(image));
+}
+
+/** A process at priority 6 (ahead of queue 7) that waits in one RECEIVE(ANY), then exits. */
+export function idler(name: string, slot: Endpoint, runnable = true): BootImageEntry {
+  return {
+    name,
+    slot,
+    priority: 6,
+    runnable,
+    program: function* (ctx) {
+      yield* receive(ANY, malloc(ctx, 64, 64));
+      return 0;
+    },
+  };
 }
 
 /** Collects every event of the given kinds (subscribe before running). */

@@ -34,20 +34,21 @@ import { RTS_NO_PRIV, RTS_RECEIVING } from "../proc.ts";
 import { DEF_SYS_F } from "./do_privctl.ts";
 import {
   bootImage,
+  bootSettled,
+  idler,
   malloc,
   peek,
   poke,
   receive,
-  recordEvents,
   runChecked,
   send,
   sendrec,
+  settle,
   sysPrivctl,
   sysSetalarm,
   sysTimes,
   sysWhoami,
   type BootImageEntry,
-  type Machine,
   type Syscall,
 } from "../../../test/system_harness.ts";
 
@@ -78,33 +79,6 @@ function rs(body: (ctx: ProcessContext) => Syscall<void>, serve = false): BootIm
       }
     },
   };
-}
-
-/** A process that waits for ever in RECEIVE (running before RS when runnable). */
-function idler(name: string, slot: Endpoint, runnable = true): BootImageEntry {
-  return {
-    name,
-    slot,
-    priority: 6,
-    runnable,
-    program: function* (ctx) {
-      yield* receive(ANY, malloc(ctx, 64, 64));
-      return 0;
-    },
-  };
-}
-
-function boot(image: BootImageEntry[]): Machine {
-  return settle(bootImage(image));
-}
-
-/** Runs `m` to idle; no process may have died of anything but a normal exit. */
-function settle(m: Machine): Machine {
-  const exits = recordEvents(m, "exit");
-  runChecked(m);
-  expect(m.halted).toBeNull();
-  expect(exits.filter((e) => e.reason !== "exit")).toEqual([]);
-  return m;
 }
 
 function* writeArg(ctx: ProcessContext, arg: PrivArg): Syscall<VirAddr> {
@@ -145,7 +119,7 @@ describe("SYS_PRIVCTL ALLOW / DISALLOW", () => {
 
   test("ALLOW on a process without RTS_NO_PRIV is EPERM (SELF too)", () => {
     const results: number[] = [];
-    boot([
+    bootSettled([
       rs(function* (ctx) {
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_ALLOW));
         results.push(yield* sysPrivctl(ctx, SELF, SYS_PRIV_ALLOW));
@@ -176,7 +150,7 @@ describe("SYS_PRIVCTL ALLOW / DISALLOW", () => {
 
   test("a disallowed runnable process does not run until allowed again", () => {
     const order: string[] = [];
-    boot([
+    bootSettled([
       rs(function* (ctx) {
         yield* sysPrivctl(ctx, T1, SYS_PRIV_DISALLOW);
         order.push("rs: disallowed t1");
@@ -200,7 +174,7 @@ describe("SYS_PRIVCTL ALLOW / DISALLOW", () => {
 describe("SYS_PRIVCTL SET_USER / SET_SYS", () => {
   test("SET_USER and SET_SYS need RTS_NO_PRIV", () => {
     const results: number[] = [];
-    const m = boot([
+    const m = bootSettled([
       rs(function* (ctx) {
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_SET_USER));
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_SET_SYS));
@@ -242,7 +216,7 @@ describe("SYS_PRIVCTL SET_USER / SET_SYS", () => {
   test("SET_SYS without an argument gives a dynamic id with the DEF_SYS defaults", () => {
     const results: number[] = [];
     const who: unknown[] = [];
-    const m = boot([
+    const m = bootSettled([
       rs(function* (ctx) {
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_SET_SYS));
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_ALLOW));
@@ -291,7 +265,7 @@ describe("SYS_PRIVCTL SET_USER / SET_SYS", () => {
       kCallMask0: 1 << KCALL_NR.SYS_TIMES,
       kCallMask1: 0,
     };
-    const m = boot([
+    const m = bootSettled([
       rs(function* (ctx) {
         const va = yield* writeArg(ctx, arg);
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_SET_SYS, va));
@@ -401,7 +375,7 @@ describe("SYS_PRIVCTL SET_USER / SET_SYS", () => {
 
   test("an unreadable PRIV_ARG gives EFAULT when there is no VM", () => {
     const results: number[] = [];
-    const m = boot([
+    const m = bootSettled([
       rs(function* (ctx) {
         results.push(yield* sysPrivctl(ctx, T1, SYS_PRIV_SET_SYS, virAddr(0x10)));
       }),
@@ -491,7 +465,7 @@ describe("SYS_PRIVCTL and alarms", () => {
 describe("SYS_PRIVCTL checks", () => {
   test("bad targets, kernel tasks and unknown requests are EINVAL", () => {
     const results: number[] = [];
-    boot([
+    bootSettled([
       rs(function* (ctx) {
         results.push(yield* sysPrivctl(ctx, makeEndpoint(1, T1), SYS_PRIV_DISALLOW));
         results.push(yield* sysPrivctl(ctx, makeEndpoint(0, 40), SYS_PRIV_DISALLOW));
@@ -506,7 +480,7 @@ describe("SYS_PRIVCTL checks", () => {
   test("a user process cannot make the call; a process without SYS_PROC gets EPERM", () => {
     const results: number[] = [];
     const t1: number[] = [];
-    boot([
+    bootSettled([
       rs(function* (ctx) {
         const va = yield* writeArg(ctx, {
           flags: PREEMPTIBLE | DYN_PRIV_ID, // not a system process

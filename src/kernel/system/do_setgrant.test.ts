@@ -7,27 +7,14 @@ import type { KcallMsg } from "../system.ts";
 import { doSetgrant } from "./do_setgrant.ts";
 import {
   bootImage,
+  bootSettled,
   DATA_BASE,
   malloc,
   receive,
-  recordEvents,
-  runChecked,
+  settle,
   sysSetgrant,
   type BootImageEntry,
-  type Machine,
 } from "../../../test/system_harness.ts";
-
-function boot(image: BootImageEntry[]): Machine {
-  return settle(bootImage(image));
-}
-
-function settle(m: Machine): Machine {
-  const exits = recordEvents(m, "exit");
-  runChecked(m);
-  expect(m.halted).toBeNull();
-  expect(exits.filter((e) => e.reason !== "exit")).toEqual([]);
-  return m;
-}
 
 /** Runs `calls` as SYS_SETGRANT requests, recording [status, table, entries] after each. */
 function setgrants(calls: [number, number][], priv: BootImageEntry["priv"] = {}) {
@@ -87,7 +74,7 @@ describe("SYS_SETGRANT", () => {
   });
 
   test("the handler refuses a process with RTS_NO_PRIV or without a privilege structure", () => {
-    const m = boot([
+    const m = bootSettled([
       {
         name: "stopped",
         slot: 11,

@@ -25,21 +25,20 @@ import { virAddr } from "../../include/types.ts";
 import {
   bootImage,
   DATA_BASE,
+  idler,
   malloc,
   notify,
   PAGE_SIZE,
   peek,
   poke,
   receive,
-  recordEvents,
-  runChecked,
+  settle,
   sysGetinfo,
   sysVmctl,
   sysVmctlGetMemreq,
   sysVmctlReplyMemreq,
   UMessage,
   type BootImageEntry,
-  type Machine,
   type Syscall,
 } from "../../../test/system_harness.ts";
 
@@ -47,33 +46,12 @@ const VM = VM_PROC_NR;
 const C1 = 11 as Endpoint;
 const C2 = 12 as Endpoint;
 
-function settle(m: Machine): Machine {
-  const exits = recordEvents(m, "exit");
-  runChecked(m);
-  expect(m.halted).toBeNull();
-  expect(exits.filter((e) => e.reason !== "exit")).toEqual([]);
-  return m;
-}
-
 function vm(body: (ctx: ProcessContext) => Syscall<void>): BootImageEntry {
   return {
     name: "vm",
     slot: VM,
     program: function* (ctx) {
       yield* body(ctx);
-      return 0;
-    },
-  };
-}
-
-/** A process that waits for ever, before VM (queue 7) runs. */
-function idler(name: string, slot: Endpoint): BootImageEntry {
-  return {
-    name,
-    slot,
-    priority: 6,
-    program: function* (ctx) {
-      yield* receive(ANY, malloc(ctx, 64, 64));
       return 0;
     },
   };

@@ -19,8 +19,8 @@ import {
   type VmReq,
 } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
+import { FakePhysMemory } from "./fake_memory.ts";
 import { doBrk, doInfo, doMmap, doMunmap } from "./mmap.ts";
-import type { PhysAccess } from "./pagetable.ts";
 import { VR_ANON, VR_CONTIG, VR_PHYS64K, VR_SHARED, VR_WRITABLE } from "./region.ts";
 import { Vm } from "./vm.ts";
 
@@ -32,33 +32,12 @@ const DATA = 0x40_0000;
 const DATA_PAGES = 4;
 const HEAP = DATA + DATA_PAGES * PAGE;
 
-/** Little-endian word access over a byte array (out-of-range accesses throw). */
-class FakeMemory implements PhysAccess {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  read32(pa: number): number {
-    return this.#view.getUint32(pa, true);
-  }
-  write32(pa: number, v: number): void {
-    this.#view.setUint32(pa, v >>> 0, true);
-  }
-  zero(pa: number, len: number): void {
-    if (pa + len > this.bytes.length) throw new RangeError("zero out of range");
-    this.bytes.fill(0, pa, pa + len);
-  }
-}
-
 /**
  * A VM over `frames` frames; frame 0 is the "loader's", frame 1 the page directory of
  * process EP (a data region of DATA_PAGES pages at DATA). Free memory is full of garbage.
  */
-function setup(frames = 1024): { vm: Vm; mem: FakeMemory } {
-  const mem = new FakeMemory(frames * PAGE);
-  mem.bytes.fill(0xa5);
+function setup(frames = 1024): { vm: Vm; mem: FakePhysMemory } {
+  const mem = new FakePhysMemory(frames * PAGE, 0xa5);
   mem.zero(0, 2 * PAGE);
   const vm = new Vm(mem, frames, 2);
   expect(vm.adopt(EP, PAGE, DATA, DATA_PAGES)).toBe(OK);

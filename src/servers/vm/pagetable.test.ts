@@ -11,63 +11,20 @@ import {
   I386_VM_USER,
   I386_VM_WRITE,
 } from "../../include/vmpt.ts";
-import { PageTable, type FrameSource, type PhysAccess } from "./pagetable.ts";
+import { FakeFrames, FakePhysMemory } from "./fake_memory.ts";
+import { PageTable, type FrameSource } from "./pagetable.ts";
 
 const PAGE = 4096;
 const P = I386_VM_PRESENT;
 const W = I386_VM_WRITE;
 const U = I386_VM_USER;
 
-/** Little-endian word access over a byte array; out-of-range accesses throw. */
-class FakeMemory implements PhysAccess {
-  readonly bytes: Uint8Array;
-  readonly #view: DataView;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.#view = new DataView(this.bytes.buffer);
-  }
-  read32(pa: number): number {
-    return this.#view.getUint32(pa, true);
-  }
-  write32(pa: number, v: number): void {
-    this.#view.setUint32(pa, v >>> 0, true);
-  }
-  zero(pa: number, len: number): void {
-    if (pa + len > this.bytes.length) throw new RangeError("zero out of range");
-    this.bytes.fill(0, pa, pa + len);
-  }
-}
-
-/** Hands out frames [first, first+count) lowest first; tracks which are live. */
-class FakeFrames implements FrameSource {
-  readonly live = new Set<number>();
-  readonly #free: number[] = [];
-  /** Allocations left before allocFrame starts failing (Infinity: never). */
-  budget = Infinity;
-  constructor(first: number, count: number) {
-    for (let i = count - 1; i >= 0; i--) this.#free.push((first + i) * PAGE);
-  }
-  allocFrame(): number {
-    if (this.budget <= 0) return -1;
-    const f = this.#free.pop();
-    if (f === undefined) return -1;
-    this.budget--;
-    this.live.add(f);
-    return f;
-  }
-  freeFrame(pa: number): void {
-    if (!this.live.delete(pa)) throw new Error(`double free of ${pa}`);
-    this.#free.push(pa);
-  }
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(a, b) === 0;
 }
 
-function setup(frames = 64): { mem: FakeMemory; fr: FakeFrames; pt: PageTable } {
-  const mem = new FakeMemory(frames * PAGE);
-  mem.bytes.fill(0xa5); // garbage everywhere: tables must be zeroed on allocation
+function setup(frames = 64): { mem: FakePhysMemory; fr: FakeFrames; pt: PageTable } {
+  const mem = new FakePhysMemory(frames * PAGE, 0xa5); // garbage: tables must be zeroed on allocation
   const fr = new FakeFrames(0, frames);
   const pt = PageTable.create(mem, fr);
   if (pt === ENOMEM) throw new Error("no memory");
@@ -246,7 +203,7 @@ describe("PageTable", () => {
   });
 
   test("a misbehaving allocator is a bug (throws)", () => {
-    const mem = new FakeMemory(4 * PAGE);
+    const mem = new FakePhysMemory(4 * PAGE);
     const bad: FrameSource = { allocFrame: () => 123, freeFrame: () => {} };
     expect(() => PageTable.create(mem, bad)).toThrow(RangeError);
   });
