@@ -46,13 +46,20 @@ export const VM_BOOTINFO_ADDR = 0x0040_0000;
 
 /**
  * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
- * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): BRK +2, MMAP +10,
- * MUNMAP +17, INFO +40. MINIX: include/minix/com.h, include/minix/vm.h.
+ * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, BRK +2, MMAP +10,
+ * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, INFO +40.
+ * MINIX: include/minix/com.h, include/minix/vm.h.
  */
 export const VM_CALL_NR = {
+  VM_EXIT: VM_RQ_BASE + 0,
   VM_BRK: VM_RQ_BASE + 2,
   VM_MMAP: VM_RQ_BASE + 10,
   VM_MUNMAP: VM_RQ_BASE + 17,
+  VM_REMAP: VM_RQ_BASE + 33,
+  VM_SHM_UNMAP: VM_RQ_BASE + 34,
+  VM_GETPHYS: VM_RQ_BASE + 35,
+  VM_GETREF: VM_RQ_BASE + 36,
+  VM_RS_SET_PRIV: VM_RQ_BASE + 37,
   VM_INFO: VM_RQ_BASE + 40,
 } as const;
 export type VmCallName = keyof typeof VM_CALL_NR;
@@ -60,6 +67,26 @@ export const VM_BRK = VM_CALL_NR.VM_BRK;
 export const VM_MMAP = VM_CALL_NR.VM_MMAP;
 export const VM_MUNMAP = VM_CALL_NR.VM_MUNMAP;
 export const VM_INFO = VM_CALL_NR.VM_INFO;
+export const VM_EXIT = VM_CALL_NR.VM_EXIT;
+export const VM_REMAP = VM_CALL_NR.VM_REMAP;
+export const VM_SHM_UNMAP = VM_CALL_NR.VM_SHM_UNMAP;
+export const VM_GETPHYS = VM_CALL_NR.VM_GETPHYS;
+export const VM_GETREF = VM_CALL_NR.VM_GETREF;
+export const VM_RS_SET_PRIV = VM_CALL_NR.VM_RS_SET_PRIV;
+
+/**
+ * Calls only privileged processes may make (MINIX: everything outside `VM_BASIC_CALLS` needs
+ * its bit in the caller's `vm_call_mask`). The others (brk, mmap, munmap, info) are open to
+ * every process. Who is privileged: see `src/servers/vm/acl.ts`.
+ */
+export const VM_PRIVILEGED_CALLS: ReadonlySet<VmCallName> = new Set<VmCallName>([
+  "VM_EXIT",
+  "VM_REMAP",
+  "VM_SHM_UNMAP",
+  "VM_GETPHYS",
+  "VM_GETREF",
+  "VM_RS_SET_PRIV",
+]);
 
 /** The call named by `m_type`, if VM serves it. */
 export function vmCallName(type: number): VmCallName | undefined {
@@ -109,6 +136,8 @@ const VM_ADDR_REPLY = defineLayout({ addr: "vir" });
 
 /** Request and reply layout of every VM call: the one place their offsets are decided. */
 export const VM_CALLS = {
+  /** VME_ENDPOINT: the process that is gone; VM frees all its memory (from PM). */
+  VM_EXIT: { req: defineLayout({ endpoint: "endpoint" }), reply: defineLayout({}) },
   /** VMB_ADDR: the new break. Reply: the break now in effect. */
   VM_BRK: { req: defineLayout({ addr: "vir" }), reply: VM_ADDR_REPLY },
   /**
@@ -128,6 +157,41 @@ export const VM_CALLS = {
   },
   /** VMUM_ADDR, VMUM_LEN. Reply: the address unmapped. */
   VM_MUNMAP: { req: defineLayout({ addr: "vir", len: "u32" }), reply: VM_ADDR_REPLY },
+  /**
+   * VMRE_D, VMRE_S, VMRE_DA (0: VM chooses), VMRE_SA, VMRE_SIZE: map the frames of the source
+   * region starting at VMRE_SA (of exactly VMRE_SIZE bytes, page rounded) into the
+   * destination as shared memory. Reply: VMRE_RETA, the destination address.
+   */
+  VM_REMAP: {
+    req: defineLayout({
+      dest: "endpoint",
+      src: "endpoint",
+      destAddr: "vir",
+      srcAddr: "vir",
+      size: "u32",
+    }),
+    reply: VM_ADDR_REPLY,
+  },
+  /** VMUN_ENDPT, VMUN_ADDR: unmap the shared region starting there. Reply: the address. */
+  VM_SHM_UNMAP: { req: defineLayout({ endpoint: "endpoint", addr: "vir" }), reply: VM_ADDR_REPLY },
+  /** VMPHYS_ENDPT, VMPHYS_ADDR. Reply VMPHYS_RETA: the first frame of that shared region. */
+  VM_GETPHYS: {
+    req: defineLayout({ endpoint: "endpoint", addr: "vir" }),
+    reply: defineLayout({ phys: "u32" }),
+  },
+  /** VMREFCNT_ENDPT, VMREFCNT_ADDR. Reply VMREFCNT_RETC: that first frame's reference count. */
+  VM_GETREF: {
+    req: defineLayout({ endpoint: "endpoint", addr: "vir" }),
+    reply: defineLayout({ count: "u32" }),
+  },
+  /**
+   * VM_RS_NR, and instead of MINIX's call bitmap one flag: non-zero grants the privileged
+   * calls (VM_PRIVILEGED_CALLS), zero takes them away.
+   */
+  VM_RS_SET_PRIV: {
+    req: defineLayout({ endpoint: "endpoint", privileged: "u32" }),
+    reply: defineLayout({}),
+  },
   /**
    * Statistics (MINIX VM_INFO copies `vm_stats_info` / `vm_usage_info` to a buffer; here they
    * fit in the reply): physical frames, faults and memory requests served, and the caller's

@@ -7,9 +7,11 @@
  * - VM_PAGEFAULT sent by the kernel on behalf of a faulting process: map a demand-zero page
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
- * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info): the handler's
- *   status goes back in `m_type` with its reply fields. If page-table entries were removed
- *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply.
+ * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info, and for privileged
+ *   callers exit, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the handler's
+ *   status goes back in `m_type` with its reply fields; an unprivileged caller of a
+ *   privileged call gets EPERM. If page-table entries were removed the TLB is flushed
+ *   (VMCTL_FLUSHTLB) before the reply.
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
  * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */
@@ -44,8 +46,10 @@ import {
 } from "../../lib/libsys/sys_vmctl.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
+import { doExit, doRsSetPriv, mayCall } from "./acl.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
+import { doGetphys, doGetref, doRemap, doShmUnmap } from "./shm.ts";
 import { Vm, WindowAccess } from "./vm.ts";
 
 const REPLY_LAYOUT = VM_PAGEFAULT_LAYOUT;
@@ -97,17 +101,23 @@ export function* vmMain(ctx: ProcessContext): Syscall {
 type VmHandler<K extends VmCallName> = (vm: Vm, caller: Endpoint, req: VmReq<K>) => VmResult<K>;
 
 const vmCalls = {
+  VM_EXIT: doExit, // a process is gone: free its memory (privileged)
   VM_BRK: doBrk, // move the heap's end
   VM_MMAP: doMmap, // minix_mmap: map anonymous memory
   VM_MUNMAP: doMunmap, // minix_munmap: unmap (part of) a mapping
+  VM_REMAP: doRemap, // share a region's frames with another process (privileged)
+  VM_SHM_UNMAP: doShmUnmap, // drop a shared region (privileged)
+  VM_GETPHYS: doGetphys, // first frame of a shared region (privileged)
+  VM_GETREF: doGetref, // its reference count (privileged)
+  VM_RS_SET_PRIV: doRsSetPriv, // grant or withdraw the privileged calls (privileged)
   VM_INFO: doInfo, // statistics and the caller's usage
 } satisfies { [K in VmCallName]: VmHandler<K> };
 
 /** A call from a process: decode, handle, flush the TLB if needed, reply. */
 function* serveCall(ctx: ProcessContext, vm: Vm, um: UMessage, m: Message): Syscall<void> {
   const name = vmCallName(m.type);
-  if (name === undefined) {
-    yield* reply(um, m.source, ENOSYS);
+  if (name === undefined || !mayCall(vm, m.source, name)) {
+    yield* reply(um, m.source, name === undefined ? ENOSYS : EPERM);
     return;
   }
   const def = VM_CALLS[name];
@@ -129,8 +139,9 @@ function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void>
     yield* sysVmctlClearPagefault(ctx, ep);
     return;
   }
-  vm.release(ep);
+  vm.exit(ep);
   yield* kernelCall(ctx, "SYS_KILL", { endpt: ep, sig: SIGSEGV });
+  if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
 }
 
 /** Serves every pending kernel memory request (newest first, as the kernel hands them out). */

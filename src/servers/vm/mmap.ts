@@ -168,7 +168,7 @@ export function doMmap(vm: Vm, caller: Endpoint, req: VmReq<"VM_MMAP">): VmResul
     for (let i = 0; i < runs.length; i++) {
       const run = runs[i]!;
       vm.zeroRun(run.first, run.n);
-      const w = vmp.pt.writeMap(va, run.first * PAGE, run.n * PAGE, bits);
+      const w = vm.mapRun(vmp, va, run.first, run.n, bits);
       if (w !== OK) {
         // Only a VM bug gets here (the range was free, page tables were counted): undo.
         if (va > start) vm.unmapRange(vmp, start, va - start);

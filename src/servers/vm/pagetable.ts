@@ -359,6 +359,21 @@ export class PageTable {
     return out;
   }
 
+  /**
+   * Empties the address space: clears every directory entry and frees the page tables they
+   * pointed at (not the mapped frames, not the directory, which stays usable). Used when a
+   * process is gone but its directory frame is not VM's to free (the loader's).
+   */
+  freeTables(): void {
+    this.#alive();
+    for (let pde = 0; pde < I386_VM_DIR_ENTRIES; pde++) {
+      const e = this.#pde(pde);
+      if ((e & I386_VM_PRESENT) === 0) continue;
+      this.#mem.write32(this.root + pde * 4, 0);
+      if ((e & I386_VM_BIGPAGE) === 0) this.#frames.freeFrame((e & I386_VM_ADDR_MASK) >>> 0);
+    }
+  }
+
   /** Frees the page tables and the directory (not the mapped frames); the object is dead. */
   destroy(): void {
     this.#alive();

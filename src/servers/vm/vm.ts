@@ -1,10 +1,16 @@
 /**
- * VM's state and memory logic: the free physical frames, and per process its page table and
- * regions. Everything here is synchronous: VM reaches physical memory through the window the
- * loader mapped into its address space, which is always present.
- * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.6).
+ * VM's state and memory logic: the free physical frames, per frame a reference count, and per
+ * process its page table and regions. Everything here is synchronous: VM reaches physical
+ * memory through the window the loader mapped into its address space, which is always present.
+ *
+ * Reference counts (MINIX `phys_block.refcount`, MINIX-SPEC §8.1): a frame VM handed out for
+ * data counts the page-table entries, over all processes, that map it; it goes back to the
+ * free lists when the last one goes. Shared memory (VM_REMAP) is the only way a count exceeds
+ * 1 so far (no fork/COW yet). The loader's frames (below `reservedFrames`) are never counted
+ * and never freed; page-table frames belong to their page table, not to the counts.
+ * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.7).
  */
-import type { Endpoint } from "../../include/endpoint.ts";
+import { LAST_SPECIAL_PROC_NR, slotOf, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
@@ -12,7 +18,7 @@ import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.
 import { VM_PHYS_BASE } from "../../include/vm.ts";
 import { PageTable, type FrameSource, type PhysAccess } from "./pagetable.ts";
 import { PhysMem, VmSanityError } from "./physmem.ts";
-import { RegionSet, VR_WRITABLE } from "./region.ts";
+import { RegionSet, VR_SHARED, VR_WRITABLE, type Region } from "./region.ts";
 
 const PAGE = I386_PAGE_SIZE;
 
@@ -55,6 +61,17 @@ export interface VmProc {
   readonly regions: RegionSet;
   /** Where the brk heap starts: right after the boot data area (MINIX `vm_heap`'s start). */
   readonly heapStart: number;
+  /**
+   * May make the privileged VM calls (MINIX `vm_call_mask` beyond VM_BASIC_CALLS): set at
+   * boot for the fixed system-server slots, changed by VM_RS_SET_PRIV; see acl.ts.
+   */
+  privileged: boolean;
+}
+
+/** Boot slots of the system servers (PM … PFS, not VM, not INIT): privileged VM callers. */
+export function isSystemSlot(ep: number): boolean {
+  const slot = slotOf(ep);
+  return slot >= 0 && slot < LAST_SPECIAL_PROC_NR && slot !== VM_PROC_NR;
 }
 
 export interface VmStats {
@@ -74,12 +91,15 @@ export class Vm implements FrameSource {
 
   /** Frames handed out at least once since boot (their contents may be dirty). */
   readonly #used: Uint8Array;
+  /** Per frame: the page-table entries mapping it (VM-owned data frames only). */
+  readonly #refs: Uint32Array;
   /** Whether the frame last returned by `allocFrame` had never been used. */
   #clean = false;
 
   constructor(access: PhysAccess, totalFrames: number, usedFrames: number) {
     this.access = access;
     this.#used = new Uint8Array(totalFrames);
+    this.#refs = new Uint32Array(totalFrames);
     this.phys = new PhysMem(totalFrames);
     this.reservedFrames = usedFrames;
     this.phys.reserve(0, usedFrames);
@@ -108,8 +128,49 @@ export class Vm implements FrameSource {
     if (!this.#clean) this.access.zero(pa, PAGE);
   }
 
+  /** Returns a frame to the free lists; the loader's frames stay reserved. */
   freeFrame(pa: number): void {
-    this.phys.free(pa / PAGE, 1);
+    const f = pa / PAGE;
+    if (f >= this.reservedFrames) this.phys.free(f, 1);
+  }
+
+  /** Number of page-table entries mapping the frame at `pa` (0 for loader frames). */
+  refcount(pa: number): number {
+    return this.#refs[Math.floor(pa / PAGE)] ?? 0;
+  }
+
+  /** Counts one more page-table entry mapping the frame at `pa`. */
+  ref(pa: number): void {
+    const f = pa / PAGE;
+    if (f >= this.reservedFrames) this.#refs[f] = (this.#refs[f] ?? 0) + 1;
+  }
+
+  /** Counts one entry less for the frame at `pa`; at zero the frame is free again. */
+  unref(pa: number): void {
+    const f = pa / PAGE;
+    if (f < this.reservedFrames) return;
+    const n = this.#refs[f] ?? 0;
+    if (n === 0) throw new VmSanityError(`frame ${f} unreferenced below zero`);
+    this.#refs[f] = n - 1;
+    if (n === 1) this.phys.free(f, 1);
+  }
+
+  /**
+   * Maps `n` frames from `first` (fresh from `phys`, zeroed) at `va` of `vmp` with entry bits
+   * `bits`, one reference each. On failure nothing is mapped and the frames are untouched.
+   */
+  mapRun(vmp: VmProc, va: number, first: number, n: number, bits: number): number {
+    const r = vmp.pt.writeMap(va, first * PAGE, n * PAGE, bits);
+    if (r !== OK) return r;
+    for (let f = first; f < first + n; f++) this.ref(f * PAGE);
+    return OK;
+  }
+
+  /** Maps the frame at `pa` at page `va` of `vmp` and counts the reference. */
+  mapShared(vmp: VmProc, va: number, pa: number, bits: number): number {
+    const r = vmp.pt.writeMap(va, pa, PAGE, bits);
+    if (r === OK) this.ref(pa);
+    return r;
   }
 
   /** Takes over a boot process: its page directory and one demand-zero data region. */
@@ -125,26 +186,40 @@ export class Vm implements FrameSource {
       if (r !== OK) return r;
     }
     const pt = PageTable.adopt(this.access, this, cr3);
-    this.procs.set(endpoint, { endpoint, pt, regions, heapStart: dataStart + dataPages * PAGE });
+    this.procs.set(endpoint, {
+      endpoint,
+      pt,
+      regions,
+      heapStart: dataStart + dataPages * PAGE,
+      privileged: isSystemSlot(endpoint),
+    });
     return OK;
   }
 
   /**
-   * Forgets a process that is gone: the frames VM gave it return to the free lists (the
-   * loader's frames stay reserved).
+   * Forgets a process that is gone (MINIX VM_EXIT: `free_proc`): every region goes, each
+   * frame it mapped loses a reference (shared frames live on while another process maps
+   * them), the page tables VM allocated are freed and the directory is left empty (the
+   * loader's directory frame stays reserved). The TLB must be flushed before anyone runs.
+   * @returns OK, or EINVAL if VM does not know `ep`.
    */
-  release(ep: number): void {
+  exit(ep: number): number {
     const vmp = this.procs.get(ep);
-    if (vmp === undefined) return;
+    if (vmp === undefined) return EINVAL;
     this.procs.delete(ep);
-    const mine = (pa: number): boolean => pa / PAGE >= this.reservedFrames;
-    for (const m of vmp.pt.mappings()) if (mine(m.phys)) this.freeFrame(m.phys);
-    for (const f of vmp.pt.tableFrames()) if (mine(f)) this.freeFrame(f);
+    const frames: number[] = [];
+    for (const m of vmp.pt.mappings()) frames.push(m.phys);
+    vmp.pt.freeTables();
+    this.freeFrame(vmp.pt.root);
+    for (const pa of frames) this.unref(pa);
+    vmp.regions.clear();
+    this.#tlbStale = true;
+    return OK;
   }
 
   /**
-   * Clears the page-table entries of `[start, start+len)` (page aligned) in `vmp` and frees
-   * the frames VM had mapped there; absent pages are skipped. The caller removes the region
+   * Clears the page-table entries of `[start, start+len)` (page aligned) in `vmp` and drops
+   * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller removes the region
    * piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
    * tables stay, as in MINIX (freed when the process goes).
    * @returns OK, or EINVAL for a bad range (nothing changed).
@@ -159,7 +234,7 @@ export class Vm implements FrameSource {
     }
     const r = vmp.pt.unmap(start, len);
     if (r !== OK) return r;
-    for (const pa of frames) if (pa / PAGE >= this.reservedFrames) this.freeFrame(pa);
+    for (const pa of frames) this.unref(pa);
     this.#tlbStale = true;
     return OK;
   }
@@ -181,20 +256,29 @@ export class Vm implements FrameSource {
     if (vmp === undefined) return EFAULT;
     const region = vmp.regions.find(addr);
     if (region === undefined) return EFAULT;
-    const writable = (region.flags & VR_WRITABLE) !== 0;
-    if (write && !writable) return EFAULT;
+    if (write && (region.flags & VR_WRITABLE) === 0) return EFAULT;
     const page = addr - (addr % PAGE);
     const cur = vmp.pt.lookup(page);
     if (cur !== undefined) return write && (cur.flags & I386_VM_WRITE) === 0 ? EFAULT : OK;
+    // Shared memory is always present (MINIX asserts it); a hole there is refused.
+    if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+    const r = this.demandZero(vmp, region, page);
+    if (r === OK) this.stats.faults++;
+    return r;
+  }
+
+  /** Maps a fresh zeroed frame at the absent page `page` of `region` (one reference). */
+  demandZero(vmp: VmProc, region: Region, page: number): number {
     const frame = this.allocFrame();
     if (frame < 0) return ENOMEM;
     this.zeroFrame(frame);
+    const writable = (region.flags & VR_WRITABLE) !== 0;
     const r = vmp.pt.writeMap(page, frame, PAGE, I386_VM_USER | (writable ? I386_VM_WRITE : 0));
     if (r !== OK) {
       this.freeFrame(frame);
       return r;
     }
-    this.stats.faults++;
+    this.ref(frame);
     return OK;
   }
 
@@ -209,39 +293,69 @@ export class Vm implements FrameSource {
   }
 
   /**
-   * Sanity checks: the free lists are consistent; every frame mapped in a page table, and
-   * every page-table frame, is referenced exactly once and never free; no frame leaked;
-   * every mapped page lies in a region, and is writable only if the region is.
+   * Sanity checks (MINIX SANITYCHECK, MINIX-SPEC §8.1, §8.3): the free lists are consistent;
+   * the loader's frames are never free; page-table frames belong to one table each and are
+   * neither free nor mapped; every VM-owned frame's reference count equals the number of
+   * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
+   * use after free); every mapped page lies in a region and is writable only by the writable
+   * rule (a writable region, and the frame unshared or the region VR_SHARED); every page of
+   * a VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
-    const seen = new Set<number>();
-    const use = (pa: number, what: string): void => {
-      const f = pa / PAGE;
-      if (this.phys.isFree(f)) throw new VmSanityError(`${what}: frame ${f} is also free`);
-      if (seen.has(f)) throw new VmSanityError(`${what}: frame ${f} used twice`);
-      seen.add(f);
-    };
+    const total = this.phys.totalFrames;
+    const isFree = new Uint8Array(total);
+    for (const run of this.phys.ranges()) isFree.fill(1, run.first, run.first + run.n);
+    if (isFree.subarray(0, this.reservedFrames).includes(1)) {
+      throw new VmSanityError("a loader frame is free");
+    }
+    const counts = new Uint32Array(total);
+    const tables = new Set<number>();
+    for (const vmp of this.procs.values()) {
+      for (const pa of vmp.pt.tableFrames()) {
+        const f = pa / PAGE;
+        if (tables.has(f)) throw new VmSanityError(`page-table frame ${f} used twice`);
+        if (isFree[f] === 1) throw new VmSanityError(`page-table frame ${f} is also free`);
+        tables.add(f);
+      }
+    }
     for (const vmp of this.procs.values()) {
       const bad = vmp.regions.check();
       if (bad.length > 0) throw new VmSanityError(`regions of ${vmp.endpoint}: ${bad.join("; ")}`);
-      for (const f of vmp.pt.tableFrames()) use(f, `page table of ${vmp.endpoint}`);
       for (const m of vmp.pt.mappings()) {
         const where = `page of ${vmp.endpoint} at 0x${m.vaddr.toString(16)}`;
-        use(m.phys, where);
+        const f = m.phys / PAGE;
+        if (tables.has(f)) throw new VmSanityError(`${where} maps page-table frame ${f}`);
+        if (f >= this.reservedFrames) counts[f] = (counts[f] ?? 0) + 1;
         const region = vmp.regions.find(m.vaddr);
         if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
-        if ((m.flags & I386_VM_WRITE) !== 0 && (region.flags & VR_WRITABLE) === 0) {
+        if ((m.flags & I386_VM_WRITE) === 0) continue;
+        if ((region.flags & VR_WRITABLE) === 0) {
           throw new VmSanityError(`${where} is writable in a read-only region`);
+        }
+        if ((region.flags & VR_SHARED) === 0 && this.refcount(m.phys) > 1) {
+          throw new VmSanityError(`${where} is writable but frame ${f} is shared`);
+        }
+      }
+      for (const region of vmp.regions) {
+        if ((region.flags & VR_SHARED) === 0) continue;
+        for (let a = region.start; a < region.start + region.length; a += PAGE) {
+          if (vmp.pt.lookup(a) === undefined) {
+            throw new VmSanityError(`shared page of ${vmp.endpoint} at 0x${a.toString(16)} absent`);
+          }
         }
       }
     }
-    // Frames VM handed out lie above the loader's; each must be in use exactly once.
-    let allocated = 0;
-    for (const f of seen) if (f >= this.reservedFrames) allocated++;
-    const handedOut = this.phys.usedFrames - this.reservedFrames;
-    if (handedOut !== allocated) {
-      throw new VmSanityError(`${handedOut} frames allocated but ${allocated} in use`);
+    for (let f = this.reservedFrames; f < total; f++) {
+      const refs = this.#refs[f] ?? 0;
+      if (refs !== counts[f]) {
+        throw new VmSanityError(`frame ${f}: refcount ${refs} but ${counts[f]} mappings`);
+      }
+      const free = isFree[f] === 1;
+      if (refs > 0 && free) throw new VmSanityError(`frame ${f} is mapped and free`);
+      if (refs === 0 && !free && !tables.has(f)) {
+        throw new VmSanityError(`frame ${f} leaked (neither free nor used)`);
+      }
     }
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * The privileged VM calls (acl.ts decides who may make them; others get EPERM): shared
+ * memory for the IPC server (`vm_remap`, `vm_unmap`, `vm_getphys`, `vm_getrefcount`), a
+ * process's exit (`vm_exit`, PM's call) and `vm_set_priv` (RS's). Each returns the status
+ * (OK or a negative error code) and, where there is one, the reply value.
+ * MINIX: lib/libsys/vm_remap.c, vm_exit.c, vm_set_priv.c (MINIX-SPEC §8.7, §8.10, §8.11).
+ */
+import type { Endpoint } from "../../include/endpoint.ts";
+import { OK } from "../../include/errno.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import { virAddr, type VirAddr } from "../../include/types.ts";
+import { MAP_FAILED } from "../../include/vm.ts";
+import type { Syscall } from "../ipc.ts";
+import { vmCall, type MmapResult } from "./mmap.ts";
+
+/**
+ * `vm_remap(dest, src, dest_addr, src_addr, size)`: maps the region of `src` starting at
+ * `srcAddr` (of `size` bytes, page rounded) into `dest` as shared memory, at `destAddr` or,
+ * with 0, where VM finds room. The address is MAP_FAILED on error.
+ */
+export function* vmRemap(
+  ctx: ProcessContext,
+  dest: Endpoint,
+  src: Endpoint,
+  destAddr: number,
+  srcAddr: number,
+  size: number,
+): Syscall<MmapResult> {
+  const r = yield* vmCall(ctx, "VM_REMAP", {
+    dest,
+    src,
+    destAddr: virAddr(destAddr),
+    srcAddr: virAddr(srcAddr),
+    size,
+  });
+  return { status: r.status, addr: r.status === OK ? r.addr : virAddr(MAP_FAILED) };
+}
+
+/** `vm_unmap(endpt, addr)`: removes the shared region of `endpt` starting at `addr`. */
+export function* vmShmUnmap(ctx: ProcessContext, endpt: Endpoint, addr: number): Syscall {
+  return (yield* vmCall(ctx, "VM_SHM_UNMAP", { endpoint: endpt, addr: virAddr(addr) })).status;
+}
+
+/** `vm_getphys(endpt, addr)`: the first frame of the shared region at `addr`. */
+export function* vmGetphys(
+  ctx: ProcessContext,
+  endpt: Endpoint,
+  addr: VirAddr | number,
+): Syscall<{ readonly status: number; readonly phys: number }> {
+  const r = yield* vmCall(ctx, "VM_GETPHYS", { endpoint: endpt, addr: virAddr(addr) });
+  return { status: r.status, phys: r.phys };
+}
+
+/** `vm_getrefcount(endpt, addr)`: how many mappings share the shared region's first frame. */
+export function* vmGetref(
+  ctx: ProcessContext,
+  endpt: Endpoint,
+  addr: VirAddr | number,
+): Syscall<{ readonly status: number; readonly count: number }> {
+  const r = yield* vmCall(ctx, "VM_GETREF", { endpoint: endpt, addr: virAddr(addr) });
+  return { status: r.status, count: r.count };
+}
+
+/** `vm_exit(endpt)`: VM frees everything `endpt` had (PM's call; privileged). */
+export function* vmExit(ctx: ProcessContext, endpt: Endpoint): Syscall {
+  return (yield* vmCall(ctx, "VM_EXIT", { endpoint: endpt })).status;
+}
+
+/** `vm_set_priv(endpt, …)`: grants (true) or withdraws the privileged VM calls. */
+export function* vmSetPriv(ctx: ProcessContext, endpt: Endpoint, privileged: boolean): Syscall {
+  return (yield* vmCall(ctx, "VM_RS_SET_PRIV", { endpoint: endpt, privileged: privileged ? 1 : 0 }))
+    .status;
+}
