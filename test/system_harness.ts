@@ -44,6 +44,7 @@ export {
   sysTimes,
 } from "../src/lib/libsys/sys_misc.ts";
 export { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../src/lib/libsys/sys_vmctl.ts";
+export { setForkEntry } from "../src/lib/fork.ts";
 
 /** Boots a small machine with `image` (4 MiB, one tick every `cyclesPerTick` cycles). */
 export function bootImage(

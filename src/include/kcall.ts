@@ -85,6 +85,9 @@ export const GET_PRIV = 17;
 export const GET_HZ = 18;
 export const GET_WHOAMI = 19;
 
+/** SYS_FORK flags (PR_FORK_FLAGS): the child waits in RTS_VMINHIBIT for its page table. */
+export const PFF_VMINHIBIT = 0x02;
+
 /** SYS_PRIVCTL requests (CTL_REQUEST). */
 export const SYS_PRIV_ALLOW = 1;
 export const SYS_PRIV_DISALLOW = 2;
@@ -160,6 +163,14 @@ export const KCALLS = {
   SYS_SETALARM: {
     req: defineLayout({ expTime: "u32", absTime: "i32" }),
     reply: defineLayout({ expTime: "u32", absTime: "i32", timeLeft: "u32" }),
+  },
+  /**
+   * PR_ENDPT (parent), PR_SLOT (child slot), PR_FORK_FLAGS in; PR_ENDPT (child endpoint)
+   * out. The child starts in the program its parent named with a "forkentry" trap.
+   */
+  SYS_FORK: {
+    req: defineLayout({ endpt: "endpoint", slot: "i32", flags: "u32" }),
+    reply: defineLayout({ endpt: "endpoint" }),
   },
   /** SIG_ENDPT, SIG_NUMBER: cause a signal for a process. */
   SYS_KILL: { req: defineLayout({ endpt: "endpoint", sig: "i32" }), reply: none },

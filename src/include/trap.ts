@@ -36,7 +36,16 @@ export interface PageFaultTrap {
   readonly write: boolean;
 }
 
-export type Trap = IpcTrap | SendaTrap | KcallTrap | PageFaultTrap;
+/**
+ * Names the program a child created by fork starts in: the child's "instruction pointer",
+ * kept in the process's registers until the next fork (SYS_FORK copies it to the child).
+ */
+export interface ForkEntryTrap {
+  readonly kind: "forkentry";
+  readonly program: Program;
+}
+
+export type Trap = IpcTrap | SendaTrap | KcallTrap | PageFaultTrap | ForkEntryTrap;
 export type TrapResult = number;
 
 /** Result of a CPU-port access: OK (0) or a fault (the address is in `faultAddr`). */

@@ -75,6 +75,7 @@ export function freeSlot(k: Kernel, rc: Proc): void {
   rc.trap = null;
   rc.trapIsIpc = false;
   rc.program = null;
+  rc.forkEntry = null;
   rc.context = null;
   if (k.current === rc) k.current = null;
 }

@@ -131,6 +131,8 @@ export class Proc {
   sysTime = 0;
 
   program: Program | null = null;
+  /** The program a child created by SYS_FORK starts in (set by the "forkentry" trap). */
+  forkEntry: Program | null = null;
   context: ProcessContext | null = null;
   gen: Generator<Trap, number, TrapResult> | null = null;
   /** The trap record the process is blocked in, written back when it resumes. */

@@ -6,10 +6,10 @@
  * `schedcheck`, kernel/clock.c.
  */
 import { CLOCK } from "../include/endpoint.ts";
-import { EFAULT, OK, VMSUSPEND } from "../include/errno.ts";
+import { EFAULT, EINVAL, OK, VMSUSPEND } from "../include/errno.ts";
 import { SENDA } from "../include/ipc.ts";
 import { M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
-import type { IpcTrap, Trap } from "../include/trap.ts";
+import type { IpcTrap, Program, Trap } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 import { NONE } from "../include/endpoint.ts";
 import { SIGILL, SIGSEGV } from "../include/signal.ts";
@@ -33,10 +33,18 @@ const T_NONE = 0;
 const T_IPC = 1;
 const T_KCALL = 2;
 const T_PAGEFAULT = 3;
-const T_BAD = 4;
+const T_FORKENTRY = 4;
+const T_BAD = 5;
 
 /** Registers of the trap being handled, decoded from the process's trap record. */
-const regs = { kind: T_NONE, call: 0, ep: 0, addr: 0, write: false };
+const regs = {
+  kind: T_NONE,
+  call: 0,
+  ep: 0,
+  addr: 0,
+  write: false,
+  program: null as Program | null,
+};
 
 function num(v: unknown): number {
   return typeof v === "number" ? v : 0;
@@ -75,6 +83,12 @@ function decodeTrap(t: unknown): void {
       regs.kind = T_PAGEFAULT;
       regs.addr = num(x.addr) >>> 0;
       regs.write = x.write === true;
+      return;
+    }
+    case "forkentry": {
+      const prog = (t as Record<string, unknown>).program;
+      regs.kind = T_FORKENTRY;
+      regs.program = typeof prog === "function" ? (prog as Program) : null;
       return;
     }
     default:
@@ -181,6 +195,12 @@ function handleTrap(k: Kernel, p: Proc): void {
       advance(k, COST.kcall, p);
       return;
     }
+    case T_FORKENTRY:
+      p.retreg = regs.program === null ? EINVAL : OK;
+      if (regs.program !== null) p.forkEntry = regs.program;
+      regs.program = null;
+      advance(k, COST.trap, p);
+      return;
     case T_PAGEFAULT:
       pageFault(k, p, regs.addr as VirAddr, regs.write);
       advance(k, COST.pageFault, p);

@@ -10,7 +10,8 @@
  *                        EINVAL for a request VM has not fetched yet.
  *   VMCTL_CLEAR_PAGEFAULT  who may run again after a page fault was resolved.
  *   VMCTL_GET_PDBR       reply value = who's page-directory base.
- *   VMCTL_SETADDRSPACE   who's page-directory base := value (page aligned, in memory).
+ *   VMCTL_SETADDRSPACE   who's page-directory base := value (page aligned, in memory);
+ *                        a process waiting in RTS_VMINHIBIT may then run.
  *   VMCTL_FLUSHTLB       flush every TLB entry.
  * Reply:   status; EINVAL for bad processes or parameters.
  * MINIX:   minix/kernel/system/do_vmctl.c (MINIX-SPEC §3.4, §8.12)
@@ -32,6 +33,7 @@ import type { Kernel } from "../kernel.ts";
 import {
   MF_KCALL_RESUME,
   RTS_PAGEFAULT,
+  RTS_VMINHIBIT,
   RTS_VMREQUEST,
   VMSTYPE_KERNELCALL,
   type Proc,
@@ -84,6 +86,7 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
       }
       p.cr3 = value as PhysAddr;
       k.hw.mmu.flushTlb(p.cr3);
+      k.clearRts(p, RTS_VMINHIBIT);
       return OK;
     case VMCTL_FLUSHTLB:
       k.hw.mmu.flushTlb();

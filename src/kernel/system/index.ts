@@ -9,6 +9,7 @@ import type { KcallHandler } from "../system.ts";
 import { doClear } from "./do_clear.ts";
 import { doDiagctl } from "./do_diagctl.ts";
 import { doExit } from "./do_exit.ts";
+import { doFork } from "./do_fork.ts";
 import { doGetinfo } from "./do_getinfo.ts";
 import { doKill } from "./do_kill.ts";
 import { doPrivctl } from "./do_privctl.ts";
@@ -19,6 +20,7 @@ import { doVmctl } from "./do_vmctl.ts";
 
 export const callVec = {
   // Process management
+  SYS_FORK: doFork, // a process forked a new process
   SYS_EXIT: doExit, // a system process asks to exit
   SYS_CLEAR: doClear, // release a process slot
   SYS_PRIVCTL: doPrivctl, // set or change a process's privileges
