@@ -46,12 +46,13 @@ export const VM_BOOTINFO_ADDR = 0x0040_0000;
 
 /**
  * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
- * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, BRK +2, MMAP +10,
+ * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2, MMAP +10,
  * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, INFO +40.
  * MINIX: include/minix/com.h, include/minix/vm.h.
  */
 export const VM_CALL_NR = {
   VM_EXIT: VM_RQ_BASE + 0,
+  VM_FORK: VM_RQ_BASE + 1,
   VM_BRK: VM_RQ_BASE + 2,
   VM_MMAP: VM_RQ_BASE + 10,
   VM_MUNMAP: VM_RQ_BASE + 17,
@@ -68,6 +69,7 @@ export const VM_MMAP = VM_CALL_NR.VM_MMAP;
 export const VM_MUNMAP = VM_CALL_NR.VM_MUNMAP;
 export const VM_INFO = VM_CALL_NR.VM_INFO;
 export const VM_EXIT = VM_CALL_NR.VM_EXIT;
+export const VM_FORK = VM_CALL_NR.VM_FORK;
 export const VM_REMAP = VM_CALL_NR.VM_REMAP;
 export const VM_SHM_UNMAP = VM_CALL_NR.VM_SHM_UNMAP;
 export const VM_GETPHYS = VM_CALL_NR.VM_GETPHYS;
@@ -81,6 +83,7 @@ export const VM_RS_SET_PRIV = VM_CALL_NR.VM_RS_SET_PRIV;
  */
 export const VM_PRIVILEGED_CALLS: ReadonlySet<VmCallName> = new Set<VmCallName>([
   "VM_EXIT",
+  "VM_FORK",
   "VM_REMAP",
   "VM_SHM_UNMAP",
   "VM_GETPHYS",
@@ -138,6 +141,15 @@ const VM_ADDR_REPLY = defineLayout({ addr: "vir" });
 export const VM_CALLS = {
   /** VME_ENDPOINT: the process that is gone; VM frees all its memory (from PM). */
   VM_EXIT: { req: defineLayout({ endpoint: "endpoint" }), reply: defineLayout({}) },
+  /**
+   * VMF_ENDPOINT (the parent), VMF_SLOTNO (the free process slot for the child): copy the
+   * parent's address space copy-on-write and create the child (SYS_FORK). Reply:
+   * VMF_CHILD_ENDPOINT (from PM).
+   */
+  VM_FORK: {
+    req: defineLayout({ endpt: "endpoint", slot: "i32" }),
+    reply: defineLayout({ endpt: "endpoint" }),
+  },
   /** VMB_ADDR: the new break. Reply: the break now in effect. */
   VM_BRK: { req: defineLayout({ addr: "vir" }), reply: VM_ADDR_REPLY },
   /**

@@ -1,11 +1,11 @@
 /**
  * The privileged VM calls (acl.ts decides who may make them; others get EPERM): shared
  * memory for the IPC server (`vm_remap`, `vm_unmap`, `vm_getphys`, `vm_getrefcount`), a
- * process's exit (`vm_exit`, PM's call) and `vm_set_priv` (RS's). Each returns the status
+ * process's fork and exit (`vm_fork`, `vm_exit`, PM's calls) and `vm_set_priv` (RS's). Each returns the status
  * (OK or a negative error code) and, where there is one, the reply value.
- * MINIX: lib/libsys/vm_remap.c, vm_exit.c, vm_set_priv.c (MINIX-SPEC §8.7, §8.10, §8.11).
+ * MINIX: lib/libsys/vm_remap.c, vm_fork.c, vm_exit.c, vm_set_priv.c (MINIX-SPEC §8.7, §8.10, §8.11).
  */
-import type { Endpoint } from "../../include/endpoint.ts";
+import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
@@ -59,6 +59,20 @@ export function* vmGetref(
 ): Syscall<{ readonly status: number; readonly count: number }> {
   const r = yield* vmCall(ctx, "VM_GETREF", { endpoint: endpt, addr: virAddr(addr) });
   return { status: r.status, count: r.count };
+}
+
+/**
+ * `vm_fork(parent, slot, &child)`: VM copies `parent`'s address space copy-on-write and has
+ * the kernel create the child in the free slot `slot` (the parent must be waiting for a
+ * reply, e.g. from PM). The child's endpoint is NONE on error.
+ */
+export function* vmFork(
+  ctx: ProcessContext,
+  parent: Endpoint,
+  slot: number,
+): Syscall<{ readonly status: number; readonly child: Endpoint }> {
+  const r = yield* vmCall(ctx, "VM_FORK", { endpt: parent, slot });
+  return { status: r.status, child: r.status === OK ? r.endpt : NONE };
 }
 
 /** `vm_exit(endpt)`: VM frees everything `endpt` had (PM's call; privileged). */

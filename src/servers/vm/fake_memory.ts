@@ -27,6 +27,13 @@ export class FakePhysMemory implements PhysAccess {
     if (pa + len > this.bytes.length) throw new RangeError("zero out of range");
     this.bytes.fill(0, pa, pa + len);
   }
+
+  copy(dst: number, src: number, len: number): void {
+    if (dst + len > this.bytes.length || src + len > this.bytes.length) {
+      throw new RangeError("copy out of range");
+    }
+    this.bytes.copyWithin(dst, src, src + len);
+  }
 }
 
 /** Hands out frames [first, first+count) lowest first; tracks which are live. */

@@ -8,10 +8,12 @@
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
  * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info, and for privileged
- *   callers exit, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the handler's
- *   status goes back in `m_type` with its reply fields; an unprivileged caller of a
- *   privileged call gets EPERM. If page-table entries were removed the TLB is flushed
- *   (VMCTL_FLUSHTLB) before the reply.
+ *   callers exit, fork, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the
+ *   handler's status goes back in `m_type` with its reply fields; an unprivileged caller of a
+ *   privileged call gets EPERM. A handler that needs the kernel (fork) is a generator making
+ *   kernel calls. If page-table entries were removed or restricted (unmaps, copy-on-write)
+ *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply or before a faulting process goes
+ *   on.
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
  * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */
@@ -47,6 +49,7 @@ import {
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { doExit, doRsSetPriv, mayCall } from "./acl.ts";
+import { doFork } from "./fork.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
 import { doGetphys, doGetref, doRemap, doShmUnmap } from "./shm.ts";
@@ -97,11 +100,24 @@ export function* vmMain(ctx: ProcessContext): Syscall {
   }
 }
 
-/** One handler per VM call; the compiler checks the table covers every call in VM_CALLS. */
-type VmHandler<K extends VmCallName> = (vm: Vm, caller: Endpoint, req: VmReq<K>) => VmResult<K>;
+/**
+ * One handler per VM call; the compiler checks the table covers every call in VM_CALLS. A
+ * handler answers at once, or is a generator when it needs kernel calls (VM_FORK).
+ */
+type VmHandler<K extends VmCallName> = (
+  vm: Vm,
+  caller: Endpoint,
+  req: VmReq<K>,
+  ctx: ProcessContext,
+) => VmResult<K> | Syscall<VmResult<K>>;
+
+function isSyscall<T extends object>(x: T | Syscall<T>): x is Syscall<T> {
+  return typeof (x as Partial<Syscall<T>>).next === "function";
+}
 
 const vmCalls = {
   VM_EXIT: doExit, // a process is gone: free its memory (privileged)
+  VM_FORK: doFork, // copy an address space copy-on-write, create the child (privileged)
   VM_BRK: doBrk, // move the heap's end
   VM_MMAP: doMmap, // minix_mmap: map anonymous memory
   VM_MUNMAP: doMunmap, // minix_munmap: unmap (part of) a mapping
@@ -123,7 +139,8 @@ function* serveCall(ctx: ProcessContext, vm: Vm, um: UMessage, m: Message): Sysc
   const def = VM_CALLS[name];
   // The one cast: the handler is looked up by a name only known at run time.
   const handler = vmCalls[name] as VmHandler<typeof name>;
-  const result = handler(vm, m.source, def.req.read(m.view));
+  const out = handler(vm, m.source, def.req.read(m.view), ctx);
+  const result = isSyscall(out) ? yield* out : out;
   if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
   const replyLayout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
   um.m.set(result.status, replyLayout, result);
@@ -136,6 +153,7 @@ function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void>
   const ep = m.source;
   const { addr, flags } = m.get(VM_PAGEFAULT_LAYOUT);
   if (vm.fault(ep, addr, (flags & VPF_WRITE) !== 0) === OK) {
+    if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
     yield* sysVmctlClearPagefault(ctx, ep);
     return;
   }
@@ -152,6 +170,7 @@ function* serveMemreqs(ctx: ProcessContext, vm: Vm): Syscall<void> {
     const { target, addr, length, flag, requestor } = q.reply;
     const r = vm.ensureRange(target, addr, length, flag !== 0);
     vm.stats.memreqs++;
+    if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
     yield* sysVmctlReplyMemreq(ctx, requestor, r === OK ? OK : EFAULT);
   }
 }

@@ -73,14 +73,20 @@ export function doRemap(vm: Vm, _caller: Endpoint, req: VmReq<"VM_REMAP">): VmRe
   const start = placeDest(d, destAddr, len);
   if (start < 0) return addrResult(start);
 
-  // Every page of the source present, so both sides share frames from now on.
+  // Every page of the source present, so both sides share frames from now on; a page still
+  // copy-on-write with a fork relative is copied first (MINIX gives the other side the copy).
+  const writable = (region.flags & VR_WRITABLE) !== 0;
   for (let a = region.start; a < region.start + len; a += PAGE) {
-    if (s.pt.lookup(a) !== undefined) continue;
-    const r = vm.demandZero(s, region, a);
+    const e = s.pt.lookup(a);
+    const r =
+      e === undefined
+        ? vm.demandZero(s, region, a)
+        : writable && (region.flags & VR_SHARED) === 0 && (e.flags & I386_VM_WRITE) === 0
+          ? vm.cowPage(s, region, a, e.phys, e.flags)
+          : OK;
     if (r !== OK) return addrResult(r);
   }
 
-  const writable = (region.flags & VR_WRITABLE) !== 0;
   const r = d.regions.add({
     start,
     length: len,

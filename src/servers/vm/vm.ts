@@ -5,27 +5,49 @@
  *
  * Reference counts (MINIX `phys_block.refcount`, MINIX-SPEC §8.1): a frame VM handed out for
  * data counts the page-table entries, over all processes, that map it; it goes back to the
- * free lists when the last one goes. Shared memory (VM_REMAP) is the only way a count exceeds
- * 1 so far (no fork/COW yet). The loader's frames (below `reservedFrames`) are never counted
- * and never freed; page-table frames belong to their page table, not to the counts.
+ * free lists when the last one goes. A count exceeds 1 through shared memory (VM_REMAP) or
+ * fork (fork.ts), whose shared frames are copy-on-write: mapped read-only until a write
+ * fault gives the writer its own copy ({@link Vm.fault}). The loader's frames (below
+ * `reservedFrames`) are never counted and never freed; page-table frames belong to their
+ * page table, not to the counts.
  * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.7).
  */
 import { LAST_SPECIAL_PROC_NR, slotOf, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
-import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
+import {
+  I386_PAGE_SIZE,
+  I386_VM_ACC,
+  I386_VM_DIRTY,
+  I386_VM_USER,
+  I386_VM_WRITE,
+} from "../../include/vmpt.ts";
 import { VM_PHYS_BASE } from "../../include/vm.ts";
-import { PageTable, type FrameSource, type PhysAccess } from "./pagetable.ts";
+import { PageTable, PT_FLAGS_MASK, type FrameSource, type PhysAccess } from "./pagetable.ts";
 import { PhysMem, VmSanityError } from "./physmem.ts";
-import { RegionSet, VR_SHARED, VR_WRITABLE, type Region } from "./region.ts";
+import {
+  RegionSet,
+  VR_LOWER16MB,
+  VR_LOWER1MB,
+  VR_SHARED,
+  VR_WRITABLE,
+  type Region,
+} from "./region.ts";
 
 const PAGE = I386_PAGE_SIZE;
 
+/** VM's access to physical memory: words, zeroing, and copies between frames (COW). */
+export interface VmAccess extends PhysAccess {
+  /** Copies `len` bytes from physical `src` to physical `dst` (non-overlapping). */
+  copy(dst: number, src: number, len: number): void;
+}
+
 /** Physical memory through VM's window: ordinary loads and stores of VM's own. */
-export class WindowAccess implements PhysAccess {
+export class WindowAccess implements VmAccess {
   readonly #cpu: CpuPort;
   readonly #zeros = new Uint8Array(PAGE);
+  readonly #buf = new Uint8Array(PAGE);
 
   constructor(cpu: CpuPort) {
     this.#cpu = cpu;
@@ -46,6 +68,16 @@ export class WindowAccess implements PhysAccess {
       const n = Math.min(PAGE, len - done);
       const chunk = n === PAGE ? this.#zeros : this.#zeros.subarray(0, n);
       this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa + done), chunk), pa + done);
+    }
+  }
+
+  /** A page at a time: one load of the source and one store of the destination. */
+  copy(dst: number, src: number, len: number): void {
+    for (let done = 0; done < len; done += PAGE) {
+      const n = Math.min(PAGE, len - done);
+      const buf = n === PAGE ? this.#buf : this.#buf.subarray(0, n);
+      this.#check(this.#cpu.read(virAddr(VM_PHYS_BASE + src + done), buf), src + done);
+      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + dst + done), buf), dst + done);
     }
   }
 
@@ -77,13 +109,15 @@ export function isSystemSlot(ep: number): boolean {
 export interface VmStats {
   faults: number;
   memreqs: number;
+  /** Copy-on-write faults that copied a page. */
+  copies: number;
 }
 
 export class Vm implements FrameSource {
   readonly phys: PhysMem;
-  readonly access: PhysAccess;
+  readonly access: VmAccess;
   readonly procs = new Map<number, VmProc>();
-  readonly stats: VmStats = { faults: 0, memreqs: 0 };
+  readonly stats: VmStats = { faults: 0, memreqs: 0, copies: 0 };
   /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
   readonly reservedFrames: number;
   /** Page-table entries were removed since the last {@link takeTlbFlush}. */
@@ -96,7 +130,7 @@ export class Vm implements FrameSource {
   /** Whether the frame last returned by `allocFrame` had never been used. */
   #clean = false;
 
-  constructor(access: PhysAccess, totalFrames: number, usedFrames: number) {
+  constructor(access: VmAccess, totalFrames: number, usedFrames: number) {
     this.access = access;
     this.#used = new Uint8Array(totalFrames);
     this.#refs = new Uint32Array(totalFrames);
@@ -239,7 +273,15 @@ export class Vm implements FrameSource {
     return OK;
   }
 
-  /** Whether entries were removed since the last call (then VM asks for VMCTL_FLUSHTLB). */
+  /** Notes that a present entry lost a permission or changed frame: the TLB must be flushed. */
+  staleTlb(): void {
+    this.#tlbStale = true;
+  }
+
+  /**
+   * Whether entries were removed or restricted since the last call (then VM asks for
+   * VMCTL_FLUSHTLB).
+   */
   takeTlbFlush(): boolean {
     const stale = this.#tlbStale;
     this.#tlbStale = false;
@@ -248,8 +290,9 @@ export class Vm implements FrameSource {
 
   /**
    * Makes the page at `addr` of `ep` present (and writable for a write) if a region allows
-   * it: a demand-zero page on first touch. OK; EFAULT when no region allows the access (the
-   * process gets SIGSEGV); ENOMEM when no frame is left.
+   * it: a demand-zero page on first touch; for a write to a present read-only page of a
+   * writable, unshared region, copy-on-write ({@link cowPage}). OK; EFAULT when no region
+   * allows the access (the process gets SIGSEGV); ENOMEM when no frame is left.
    */
   fault(ep: number, addr: number, write: boolean): number {
     const vmp = this.procs.get(ep);
@@ -259,12 +302,67 @@ export class Vm implements FrameSource {
     if (write && (region.flags & VR_WRITABLE) === 0) return EFAULT;
     const page = addr - (addr % PAGE);
     const cur = vmp.pt.lookup(page);
-    if (cur !== undefined) return write && (cur.flags & I386_VM_WRITE) === 0 ? EFAULT : OK;
+    if (cur !== undefined) {
+      if (!write || (cur.flags & I386_VM_WRITE) !== 0) return OK;
+      // Shared memory is mapped writable whatever its count: a read-only entry there is a bug.
+      if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+      const r = this.cowPage(vmp, region, page, cur.phys, cur.flags);
+      if (r === OK) this.stats.faults++;
+      return r;
+    }
     // Shared memory is always present (MINIX asserts it); a hole there is refused.
     if ((region.flags & VR_SHARED) !== 0) return EFAULT;
     const r = this.demandZero(vmp, region, page);
     if (r === OK) this.stats.faults++;
     return r;
+  }
+
+  /**
+   * Copy-on-write (MINIX `map_pf` → `map_clone_ph_block`): the present read-only page `page`
+   * (frame `pa`, entry bits `flags`) of the writable region `region` is being written. If
+   * another entry maps the frame, this page gets a private copy (a fresh frame, below the
+   * region's physical limit if it has one) mapped writable, and the old frame loses one
+   * reference; if this entry is the frame's only one, it is simply made writable again.
+   * Either way the entry changed while present, so the TLB is marked stale.
+   * Deviation (as MINIX 3.2): a copied page of a MAP_CONTIG / MAP_ALIGN64K region is no
+   * longer physically contiguous with the rest.
+   * @returns OK, or ENOMEM (nothing changed).
+   */
+  cowPage(vmp: VmProc, region: Region, page: number, pa: number, flags: number): number {
+    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | I386_VM_WRITE;
+    if (this.refcount(pa) <= 1) {
+      const r = vmp.pt.setFlags(page, bits);
+      if (r === OK) this.#tlbStale = true;
+      return r;
+    }
+    const frame = this.#allocBelow(region);
+    if (frame < 0) return ENOMEM;
+    this.access.copy(frame, pa, PAGE);
+    const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
+    if (r !== OK) {
+      this.freeFrame(frame);
+      return r;
+    }
+    this.ref(frame);
+    this.unref(pa);
+    this.stats.copies++;
+    this.#tlbStale = true;
+    return OK;
+  }
+
+  /** A frame for a copy in `region`: below 1 or 16 MiB if the region demands it; -1 if none. */
+  #allocBelow(region: Region): number {
+    const lower =
+      (region.flags & VR_LOWER1MB) !== 0
+        ? 0x10_0000 / PAGE
+        : (region.flags & VR_LOWER16MB) !== 0
+          ? 0x100_0000 / PAGE
+          : undefined;
+    if (lower === undefined) return this.allocFrame();
+    const f = this.phys.alloc(1, { lower });
+    if (f < 0) return -1;
+    this.#used[f] = 1;
+    return f * PAGE;
   }
 
   /** Maps a fresh zeroed frame at the absent page `page` of `region` (one reference). */

@@ -1,0 +1,158 @@
+/**
+ * VM_FORK (MINIX-SPEC §7.2, §8.7): PM names a process VM manages and a free slot; VM copies
+ * the parent's address space copy-on-write, has the kernel create the child (SYS_FORK with
+ * PFF_VMINHIBIT), installs the child's page directory (VMCTL_SETADDRSPACE, which lets it run)
+ * and replies with the child's endpoint. A privileged call (acl.ts).
+ *
+ * Two parts, so that the memory logic can be tested without a kernel:
+ * - {@link copyAddressSpace} (pure VM state): a new page directory for the child, a copy of
+ *   every region, and every present page of the parent mapped at the same address in the
+ *   child with one more reference on its frame (MINIX `map_proc_copy`). In VR_SHARED
+ *   regions both keep the entry's permissions (shared memory stays shared and writable);
+ *   everywhere else the child's entry is read-only and so, afterwards, is the parent's: the
+ *   first write on either side copies that page (`Vm.fault` → `Vm.cowPage`). Pages absent
+ *   in the parent stay absent in both: each side gets its own demand-zero page later.
+ *   The child's mappings are all made before the parent's entries are touched, so running
+ *   out of memory for page tables (ENOMEM) undoes the child alone and changes nothing.
+ * - {@link doFork} (the message handler): checks, the copy, SYS_FORK (on error the copy is
+ *   undone by {@link discardAddressSpace}, the parent's entries becoming writable again), the
+ *   child registered under its new endpoint, the TLB flushed (the parent's entries lost
+ *   their write permission), VMCTL_SETADDRSPACE, reply.
+ *
+ * Decisions:
+ * - The parent must be known to VM (EINVAL), i.e. a process whose memory VM manages (not VM
+ *   itself, not a slot VM never heard of). A slot VM already uses is refused (EINVAL, as
+ *   MINIX's check of `vmproc[slot]`); the kernel refuses other bad slots and a parent that
+ *   is not waiting for a reply (EINVAL). An unprivileged caller gets EPERM (acl.ts).
+ * - The child inherits the heap start and the privileged-call flag (MINIX copies the whole
+ *   vmproc, VM call mask included).
+ * - VM does not pre-fault the reply-message pages (MINIX did, because its kernel could not
+ *   fault during delivery): here a delivery into a COW page goes through the kernel's
+ *   memory-request flow, whose write makes VM copy the page.
+ * MINIX: servers/vm/fork.c `do_fork`, region.c `map_proc_copy`.
+ */
+import { NONE, SELF, slotOf, type Endpoint } from "../../include/endpoint.ts";
+import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
+import { PFF_VMINHIBIT, VMCTL_FLUSHTLB, VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import type { VmReq } from "../../include/vm.ts";
+import { I386_PAGE_SIZE, I386_VM_ACC, I386_VM_DIRTY, I386_VM_WRITE } from "../../include/vmpt.ts";
+import type { Syscall } from "../../lib/ipc.ts";
+import { kernelCall } from "../../lib/libsys/kernel_call.ts";
+import { sysVmctl } from "../../lib/libsys/sys_vmctl.ts";
+import type { VmResult } from "./mmap.ts";
+import { PageTable, PT_FLAGS_MASK } from "./pagetable.ts";
+import { VmSanityError } from "./physmem.ts";
+import { RegionSet, VR_DIRECT, VR_SHARED } from "./region.ts";
+import type { Vm, VmProc } from "./vm.ts";
+
+/** The child's address space before it has an endpoint, and what the parent lost. */
+export interface ForkedSpace {
+  readonly pt: PageTable;
+  readonly regions: RegionSet;
+  /** The parent's entries made read-only: page address and the entry bits it had. */
+  readonly protected: readonly { readonly vaddr: number; readonly flags: number }[];
+}
+
+/** Entry bits a copy keeps (ACC and DIRTY describe the parent's use, not the child's). */
+const COPY_BITS = PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY);
+
+/**
+ * Copies the address space of `parent` copy-on-write into a new page table (see the file
+ * comment). Marks the TLB stale when parent entries were write-protected.
+ * @returns the child's space, or ENOMEM with nothing changed.
+ */
+export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof ENOMEM {
+  const pt = PageTable.create(vm.access, vm);
+  if (pt === ENOMEM) return ENOMEM;
+  const regions = new RegionSet();
+  for (const region of parent.regions) {
+    if (regions.add(region) !== OK) throw new VmSanityError("fork: cannot copy a region");
+  }
+  const cow: { vaddr: number; flags: number }[] = [];
+  for (const m of parent.pt.mappings()) {
+    const region = parent.regions.find(m.vaddr);
+    if (region === undefined) {
+      throw new VmSanityError(`fork: page 0x${m.vaddr.toString(16)} lies in no region`);
+    }
+    const shared = (region.flags & (VR_SHARED | VR_DIRECT)) !== 0;
+    const bits = shared ? m.flags & COPY_BITS : m.flags & COPY_BITS & ~I386_VM_WRITE;
+    const r = pt.writeMap(m.vaddr, m.phys, I386_PAGE_SIZE, bits);
+    if (r !== OK) {
+      // Out of memory for a page table: drop what the child has, the parent is untouched.
+      discardChild(vm, pt);
+      return ENOMEM;
+    }
+    vm.ref(m.phys);
+    if (!shared && (m.flags & I386_VM_WRITE) !== 0) cow.push({ vaddr: m.vaddr, flags: m.flags });
+  }
+  for (const { vaddr, flags } of cow) {
+    if (parent.pt.setFlags(vaddr, flags & PT_FLAGS_MASK & ~I386_VM_WRITE) !== OK) {
+      throw new VmSanityError(`fork: cannot write-protect 0x${vaddr.toString(16)}`);
+    }
+  }
+  if (cow.length > 0) vm.staleTlb();
+  return { pt, regions, protected: cow };
+}
+
+/**
+ * Undoes {@link copyAddressSpace} (SYS_FORK failed): the child's references and page tables
+ * go, and the parent's write-protected entries are writable again (their frames are
+ * unshared once more). Restoring a permission needs no TLB flush.
+ */
+export function discardAddressSpace(vm: Vm, parent: VmProc, space: ForkedSpace): void {
+  discardChild(vm, space.pt);
+  for (const { vaddr, flags } of space.protected) {
+    if (parent.pt.setFlags(vaddr, flags & PT_FLAGS_MASK) !== OK) {
+      throw new VmSanityError(`fork: cannot restore 0x${vaddr.toString(16)}`);
+    }
+  }
+}
+
+function discardChild(vm: Vm, pt: PageTable): void {
+  const frames: number[] = [];
+  for (const m of pt.mappings()) frames.push(m.phys);
+  pt.destroy();
+  for (const pa of frames) vm.unref(pa);
+}
+
+function forkResult(status: number, endpt: Endpoint = NONE): VmResult<"VM_FORK"> {
+  return { status, endpt };
+}
+
+/** VM_FORK: creates the child of `req.endpt` in slot `req.slot`. Reply: its endpoint. */
+export function* doFork(
+  vm: Vm,
+  _caller: Endpoint,
+  req: VmReq<"VM_FORK">,
+  ctx: ProcessContext,
+): Syscall<VmResult<"VM_FORK">> {
+  const parent = vm.procs.get(req.endpt);
+  if (parent === undefined) return forkResult(EINVAL);
+  for (const ep of vm.procs.keys()) if (slotOf(ep) === req.slot) return forkResult(EINVAL);
+
+  const space = copyAddressSpace(vm, parent);
+  if (space === ENOMEM) return forkResult(ENOMEM);
+  const f = yield* kernelCall(ctx, "SYS_FORK", {
+    endpt: parent.endpoint,
+    slot: req.slot,
+    flags: PFF_VMINHIBIT,
+  });
+  if (f.status !== OK) {
+    discardAddressSpace(vm, parent, space);
+    return forkResult(f.status);
+  }
+  const child = f.reply.endpt;
+  vm.procs.set(child, {
+    endpoint: child,
+    pt: space.pt,
+    regions: space.regions,
+    heapStart: parent.heapStart,
+    privileged: parent.privileged,
+  });
+  // The parent's entries lost their write permission: no stale writable translation may stay.
+  if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
+  const s = yield* sysVmctl(ctx, child, VMCTL_SETADDRSPACE, space.pt.root);
+  if (s.status !== OK) throw new VmSanityError(`fork: cannot install the page table of ${child}`);
+  return forkResult(OK, child);
+}
