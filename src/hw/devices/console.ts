@@ -64,7 +64,7 @@ export class Console {
 
   /**
    * Removes and returns the oldest queued input, if it has arrived by cycle `now`
-   * (default: any time). Returns undefined otherwise.
+   * (by default at every time). Returns undefined otherwise.
    */
   takeInput(now: number = Infinity): Uint8Array | undefined {
     const at = this.#inAt[this.#head];

@@ -2,7 +2,7 @@
  * SYS_DIAGCTL: print bytes from the caller's memory on the console (kernel messages of
  * MINIX's `kputc`/later `sys_diagctl`, slot 30 which the A-era table leaves free).
  *
- * Caller:  any process with SYS_DIAGCTL in its call mask.
+ * Caller:  every process with SYS_DIAGCTL in its call mask.
  * Request: buf — address in the caller; len — 0..DIAG_MAX_LEN bytes, else EINVAL.
  * Reply:   status; EFAULT when the buffer cannot be made present.
  * MINIX:   minix/kernel/system/do_diagctl.c (3.2)

@@ -2,7 +2,7 @@
  * SYS_EXIT: a system process asks to exit; the kernel raises SIGABRT on it through its
  * signal manager (without a live manager it is terminated at once).
  *
- * Caller:  any process with SYS_EXIT in its call mask.
+ * Caller:  every process with SYS_EXIT in its call mask.
  * Request: none.
  * Reply:   none (EDONTREPLY).
  * MINIX:   minix/kernel/system/do_exit.c (R era)

@@ -1,7 +1,7 @@
 /**
  * SYS_GETINFO: copy kernel information to the caller.
  *
- * Caller:  any process with SYS_GETINFO in its call mask.
+ * Caller:  every process with SYS_GETINFO in its call mask.
  * Request: request — GET_WHOAMI (reply in the message: endpt, privFlags, name),
  *          GET_KINFO (KINFO_SIZE bytes to valPtr), GET_HZ (u32 to valPtr),
  *          GET_RANDOMNESS (valLen bytes, 1..GETINFO_MAX_RANDOM, to valPtr).

@@ -1,7 +1,7 @@
 /**
  * SYS_TIMES: accounting times of a process and the uptime.
  *
- * Caller:  any process with SYS_TIMES in its call mask.
+ * Caller:  every process with SYS_TIMES in its call mask.
  * Request: endpt — the process (SELF allowed; NONE or an invalid endpoint reports only the
  *          uptime).
  * Reply:   userTime, systemTime (ticks), bootTicks (uptime in ticks).

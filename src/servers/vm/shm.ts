@@ -9,7 +9,7 @@
  * - VM_REMAP: both endpoints must be known to VM (EINVAL). The source address must be the
  *   start of a region (EINVAL) made by mmap (the data area and the heap cannot be shared:
  *   EFAULT), and the size, page rounded, must be that region's whole length (EFAULT), as in
- *   MINIX. Deviation (MINIX demanded a VR_SHARED, i.e. preallocated, source): any mmap region
+ *   MINIX. Deviation (MINIX demanded a VR_SHARED, i.e. preallocated, source): every mmap region
  *   may be shared; its absent pages are made present (zeroed) first and the region becomes
  *   VR_SHARED, so both sides see the same frames. Memory running out there gives ENOMEM
  *   (pages already made present stay: they read as zeros either way).
