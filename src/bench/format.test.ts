@@ -71,6 +71,21 @@ describe("toFigure", () => {
   });
 });
 
+describe("units", () => {
+  it("publishes µs figures with their unit", () => {
+    const fork: Measurement = {
+      name: "vm.fork_exit",
+      unit: "µs",
+      samples: [164.2, 163.1, 168],
+      baseline: null,
+    };
+    expect(figuresJson([toFigure(fork)])).toBe(
+      '{"figures":[{"name":"vm.fork_exit","value":164,"unit":"µs","baseline":null,"ratio":null}]}',
+    );
+    expect(formatTable([fork]).split("\n")[2]).toMatch(/^vm\.fork_exit\s+164 µs\s+163\.\.168\s+3/);
+  });
+});
+
 describe("figuresJson", () => {
   it("is one line in the published shape and key order", () => {
     const line = figuresJson([toFigure(pingpong), toFigure(sendrec)]);

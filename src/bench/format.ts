@@ -3,7 +3,7 @@
  * (DESIGN.md §9) and the readable table. No timing here, so all of it is unit-tested.
  */
 
-export type Unit = "ns" | "ms";
+export type Unit = "ns" | "µs" | "ms";
 
 /** The samples of one figure and, when it has one, of its lower bound taken beside it. */
 export interface Measurement {

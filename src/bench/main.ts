@@ -11,6 +11,8 @@ import {
   generatorPingPong,
   notifyDelivery,
   sendrecRoundtrip,
+  vmCowFault,
+  vmForkExit,
   vmPagefault,
 } from "./workloads.ts";
 
@@ -20,6 +22,8 @@ const FIGURES = [
   "ipc.sendrec_roundtrip",
   "ipc.notify",
   "vm.pagefault",
+  "vm.cow_fault",
+  "vm.fork_exit",
   "boot.to_idle",
 ] as const;
 
@@ -46,11 +50,17 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     out.unshift({ name: PINGPONG, unit: "ns", samples: pingSamples, baseline: null });
   }
   // A page fault resolved by VM is bounded by the IPC it needs: a SENDREC round trip,
-  // measured again beside it (its own figure above stays bounded by the ping-pong).
-  const fault = vmPagefault();
-  if (want(fault.name)) {
+  // measured again beside it (its own figure above stays bounded by the ping-pong). So is a
+  // copy-on-write fault.
+  for (const make of [vmPagefault, vmCowFault]) {
+    const fault = make();
+    if (!want(fault.name)) continue;
     log(`${fault.name}…`);
     out.push(measureBeside(fault, sendrecRoundtrip(), plan));
+  }
+  if (want("vm.fork_exit")) {
+    log("vm.fork_exit…");
+    out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
   }
   const boot = bootToIdle();
   if (want(boot.name)) {

@@ -48,8 +48,10 @@ function opsFor(t: Timed, ms: number): number {
   return Math.max(1, Math.ceil((t.ops * ms) / Math.max(t.ms, 1e-3)));
 }
 
+const UNIT_PER_MS: Readonly<Record<Unit, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
+
 function perOp(w: Workload, t: Timed): number {
-  return ((w.unit === "ns" ? 1e6 : 1) * t.ms) / t.ops;
+  return (UNIT_PER_MS[w.unit] * t.ms) / t.ops;
 }
 
 /** Runs `w` for at least `plan.warmMs`; returns the operation count of one sample. */

@@ -5,12 +5,16 @@
  */
 import { Machine } from "../boot/machine.ts";
 import { vmEntry } from "../boot/services.ts";
-import { ANY, type Endpoint } from "../include/endpoint.ts";
-import { OK } from "../include/errno.ts";
+import { ANY, PM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
+import { EINVAL, errName, OK } from "../include/errno.ts";
 import { isIpcNotify } from "../include/ipc.ts";
-import type { ProcessContext } from "../include/trap.ts";
+import { SYS_PRIV_ALLOW, SYS_PRIV_SET_USER } from "../include/kcall.ts";
+import type { ProcessContext, Program } from "../include/trap.ts";
 import { virAddr } from "../include/types.ts";
+import { setForkEntry } from "../lib/fork.ts";
 import { notify, receive, send, sendrec, type IpcStatus, type Syscall } from "../lib/ipc.ts";
+import { vmExit, vmFork } from "../lib/libc/vm_ipc.ts";
+import { sysPrivctl } from "../lib/libsys/sys_misc.ts";
 import { store } from "../lib/mem.ts";
 import { malloc } from "../lib/runtime.ts";
 import { UMessage } from "../lib/umessage.ts";
@@ -196,12 +200,7 @@ function bootToucher(): Toucher {
     ],
   });
   runUntil(m, 1, () => state.touched > 0, "vm.pagefault");
-  // The host commits the simulated RAM lazily: the first write to each of its pages costs a
-  // host page fault (microseconds), which would be charged to whichever simulated access
-  // came first (VM zeroing the frame). Commit it now, with writes that change no byte: the
-  // figure is the simulated fault path, as on a machine whose RAM exists.
-  const ram = m.hw.mem.u8;
-  for (let pa = 0; pa < ram.length; pa += PAGE) ram[pa] = ram[pa]!;
+  commitRam(m);
   return { m, state };
 }
 
@@ -241,6 +240,228 @@ export function vmPagefault(): Workload {
         if (left(t) === 0) ready.shift();
       }
       return done;
+    },
+  };
+}
+
+/**
+ * The host commits the simulated RAM lazily: the first write to each of its pages costs a
+ * host page fault (microseconds), which would be charged to whichever simulated access came
+ * first (VM zeroing or copying into the frame). Commits it with writes that change no byte:
+ * the figures are the simulated paths, as on a machine whose RAM exists.
+ */
+function commitRam(m: Machine): void {
+  const ram = m.hw.mem.u8;
+  for (let pa = 0; pa < ram.length; pa += PAGE) ram[pa] = ram[pa]!;
+}
+
+// fork through VM: "pm" (PM's slot, so VM lets it make VM_FORK and VM_EXIT) forks the
+// process that asks it, as PM would (MINIX-SPEC §7.2, §8.7; test/vm_fork.test.ts).
+const FORK_PARENT_SLOT = 11;
+const FORK_CHILD_SLOT = 20;
+
+/**
+ * A "pm" that serves every request from FORK_PARENT_SLOT the same way: VM_FORK of the
+ * requester into FORK_CHILD_SLOT, user privileges for the child (the child of a system
+ * process waits in RTS_NO_PRIV until then); with `reap`, waits for the child's death (a
+ * SENDREC to the child, which never receives, ends when it exits) and frees its memory
+ * (VM_EXIT). Replies with the status in `m_type`.
+ */
+function forkingPm(reap: boolean): Program {
+  return function* pm(ctx: ProcessContext): Syscall {
+    const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+    const probe = malloc(ctx, UMessage.SIZE, 64);
+    const parent = FORK_PARENT_SLOT as Endpoint;
+    for (;;) {
+      if ((yield* receive(parent, um.va)) !== OK) return 1;
+      const f = yield* vmFork(ctx, parent, FORK_CHILD_SLOT);
+      let s = f.status;
+      if (s === OK) s = yield* sysPrivctl(ctx, f.child, SYS_PRIV_SET_USER);
+      if (s === OK) s = yield* sysPrivctl(ctx, f.child, SYS_PRIV_ALLOW);
+      if (s === OK && reap) {
+        s = (yield* sendrec(f.child, probe)) === OK ? EINVAL : yield* vmExit(ctx, f.child);
+      }
+      um.m.type = s;
+      yield* um.put();
+      if ((yield* send(parent, um.va)) !== OK) return 2;
+    }
+  };
+}
+
+/** A fork request to "pm" from the buffer `um`: the status pm answered. */
+function* askFork(um: UMessage): Syscall {
+  const r = yield* sendrec(PM_PROC_NR, um.va);
+  return r !== OK ? r : (yield* um.get()).type;
+}
+
+/** Data pages of the process that forks, then writes: a quarter of the 64 MiB machine. */
+const COW_PAGES = 4096;
+
+/** A forked machine whose parent writes its shared pages; `written` counts completed stores. */
+interface CowWriter {
+  readonly m: Machine;
+  readonly state: { written: number; error: number };
+}
+
+/** Stores to pages 1 … COW_PAGES-1 (page 0, the message page, is copied by the fork's reply). */
+const COW_WRITES = COW_PAGES - 1;
+
+/**
+ * Boots VM, pm and a process that stores one byte into each of its COW_PAGES data pages
+ * (demand-zero faults), has pm fork it (its child waits for good, keeping every frame
+ * shared), then stores one byte into each page again: each store is a copy-on-write
+ * fault. Runs it until the first such store has completed (set-up not timed).
+ */
+function bootCowWriter(): CowWriter {
+  const state = { written: 0, error: OK };
+  function* child(ctx: ProcessContext): Syscall {
+    // A user process may only SENDREC: to pm, which never receives from it, so it waits for
+    // good (pm receives from the parent alone).
+    state.error = yield* sendrec(PM_PROC_NR, virAddr(ctx.heapBase));
+    return 1;
+  }
+  function* parent(ctx: ProcessContext): Syscall {
+    const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+    const one = Uint8Array.of(1);
+    for (let i = 0; i < COW_PAGES; i++) {
+      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), one);
+    }
+    const e = yield* setForkEntry(child);
+    const r = e === OK ? yield* askFork(um) : e;
+    if (r !== OK) {
+      state.error = r;
+      return 1;
+    }
+    const two = Uint8Array.of(2);
+    for (let i = 1; i < COW_PAGES; i++) {
+      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), two);
+      state.written++;
+    }
+    for (;;) yield* receive(ANY, um.va);
+  }
+  const m = Machine.boot({
+    memoryBytes: 64 * MiB,
+    image: [
+      vmEntry,
+      { name: "pm", slot: PM_PROC_NR, program: forkingPm(false) },
+      { name: "parent", slot: FORK_PARENT_SLOT, dataPages: COW_PAGES, program: parent },
+    ],
+  });
+  runUntil(m, 1, () => state.written > 0 || state.error !== OK, "vm.cow_fault");
+  if (state.error !== OK) throw new Error(`vm.cow_fault: fork failed: ${errName(state.error)}`);
+  commitRam(m);
+  return { m, state };
+}
+
+/**
+ * Copy-on-write fault resolved end to end: a store to a page the process shares with its
+ * fork child traps (present, read-only), the kernel sends VM_PAGEFAULT to VM, VM takes a
+ * frame, copies the page into it, maps it writable in place of the shared one, drops a
+ * reference on the old frame, has the TLB flushed (VMCTL_FLUSHTLB: a present entry changed)
+ * and clears the fault, and the store is retried. One operation is one such store that
+ * completed. `prepare` boots enough forked machines before each timed run.
+ */
+export function vmCowFault(): Workload {
+  const ready: CowWriter[] = [];
+  const left = (t: CowWriter): number => COW_WRITES - t.state.written;
+  return {
+    name: "vm.cow_fault",
+    unit: "ns",
+    prepare(n: number): void {
+      let have = 0;
+      for (const t of ready) have += left(t);
+      while (have < n) {
+        const t = bootCowWriter();
+        ready.push(t);
+        have += left(t);
+      }
+    },
+    run(n: number): number {
+      let done = 0;
+      while (done < n) {
+        const t = ready[0];
+        if (t === undefined) throw new Error("vm.cow_fault: run without prepare");
+        const start = t.state.written;
+        const target = start + Math.min(n - done, left(t));
+        // Four kernel steps per fault: the store traps, VM gets VM_PAGEFAULT and asks for a
+        // TLB flush, VM clears the fault, VM's next RECEIVE.
+        runUntil(
+          t.m,
+          4 * (target - start),
+          () => t.state.written >= target || t.state.error !== OK,
+          "vm.cow_fault",
+        );
+        if (t.state.error !== OK) throw new Error(`vm.cow_fault: ${errName(t.state.error)}`);
+        done += t.state.written - start;
+        if (left(t) === 0) ready.shift();
+      }
+      return done;
+    },
+  };
+}
+
+/** Data pages of the process forked by vm.fork_exit: 1 MiB, all touched before. */
+const FORK_EXIT_PAGES = 256;
+
+/**
+ * fork + exit + wait of a process with 1 MiB of touched memory: the process asks pm, pm has
+ * VM fork it (VM_FORK: a page directory for the child, 256 entries copied read-only with a
+ * reference more on each frame, the parent's entries write-protected, SYS_FORK, TLB flush,
+ * VMCTL_SETADDRSPACE), gives the child user privileges (SYS_PRIVCTL ×2), waits for it; the
+ * child exits at once (the kernel frees its slot, pm's SENDREC to it fails), pm frees its
+ * memory (VM_EXIT: the child's page tables and references) and answers the parent, whose
+ * message page, write-protected by the fork, faults writable again on the reply. One
+ * operation is one answered request; the slot is reused with the next generation.
+ */
+export function vmForkExit(): Workload {
+  const state = { forks: 0, error: OK };
+  // eslint-disable-next-line require-yield -- the child exits at once
+  function* child(_ctx: ProcessContext): Syscall {
+    return 0;
+  }
+  function* parent(ctx: ProcessContext): Syscall {
+    const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+    const one = Uint8Array.of(1);
+    for (let i = 0; i < FORK_EXIT_PAGES; i++) {
+      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), one);
+    }
+    const e = yield* setForkEntry(child);
+    if (e !== OK) {
+      state.error = e;
+      return 1;
+    }
+    for (;;) {
+      const r = yield* askFork(um);
+      if (r !== OK) {
+        state.error = r;
+        return 2;
+      }
+      state.forks++;
+    }
+  }
+  const m = Machine.boot({
+    memoryBytes: 64 * MiB,
+    image: [
+      vmEntry,
+      { name: "pm", slot: PM_PROC_NR, program: forkingPm(true) },
+      { name: "parent", slot: FORK_PARENT_SLOT, dataPages: FORK_EXIT_PAGES, program: parent },
+    ],
+  });
+  const check = (): void => {
+    if (state.error !== OK) throw new Error(`vm.fork_exit: ${errName(state.error)}`);
+  };
+  runUntil(m, 1, () => state.forks > 0 || state.error !== OK, "vm.fork_exit");
+  check();
+  commitRam(m);
+  return {
+    name: "vm.fork_exit",
+    unit: "µs",
+    run(n: number): number {
+      const start = state.forks;
+      const target = start + n;
+      runUntil(m, 24 * n, () => state.forks >= target || state.error !== OK, "vm.fork_exit");
+      check();
+      return state.forks - start;
     },
   };
 }
