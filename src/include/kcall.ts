@@ -99,6 +99,7 @@ export const SYS_PRIV_ADD_IRQ = 7;
 export const SYS_PRIV_QUERY_MEM = 8;
 
 /** SYS_VMCTL parameters (SVMCTL_PARAM). */
+export const VMCTL_I386_SETCR3 = 10;
 export const VMCTL_CLEAR_PAGEFAULT = 12;
 export const VMCTL_GET_PDBR = 13;
 export const VMCTL_MEMREQ_GET = 14;

@@ -47,6 +47,8 @@ export class Kernel {
   vmrequest: Proc | null = null;
   /** The process that trapped into the kernel last. */
   current: Proc | null = null;
+  /** VM has called VMCTL_ENABLE_PAGING (once). */
+  pagingEnabled = false;
   /** Set when the kernel panicked; the machine no longer runs. */
   panicMessage: string | null = null;
   /** Scratch buffer for kernel-call messages and kernel-built messages. */

@@ -7,13 +7,17 @@ import {
   VM_PROC_NR,
   type Endpoint,
 } from "../../include/endpoint.ts";
-import { EFAULT, EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
+import { EBUSY, EFAULT, EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
 import { NOTIFY_LAYOUT } from "../../include/ipc.ts";
 import {
   GET_KINFO,
   KINFO_SIZE,
   VMCTL_CLEAR_PAGEFAULT,
+  VMCTL_ENABLE_PAGING,
   VMCTL_FLUSHTLB,
+  VMCTL_I386_INVLPG,
+  VMCTL_KERN_MAP_REPLY,
+  VMCTL_KERN_PHYSMAP,
   VMCTL_GET_PDBR,
   VMCTL_MEMREQ_GET,
   VMCTL_SETADDRSPACE,
@@ -76,6 +80,56 @@ describe("SYS_VMCTL", () => {
       ]),
     );
     expect(results).toEqual([EPERM, EPERM, EPERM, EPERM]);
+  });
+
+  test("ENABLE_PAGING once; kernel device mappings: none; INVLPG drops one stale entry", () => {
+    const results: number[] = [];
+    const seen: number[] = [];
+    const m = bootImage([
+      vm(function* (ctx) {
+        results.push((yield* sysVmctl(ctx, SELF, VMCTL_ENABLE_PAGING)).status);
+        results.push((yield* sysVmctl(ctx, SELF, VMCTL_ENABLE_PAGING)).status);
+        results.push((yield* sysVmctl(ctx, SELF, VMCTL_KERN_PHYSMAP, 0)).status);
+        results.push((yield* sysVmctl(ctx, SELF, VMCTL_KERN_MAP_REPLY, 0)).status);
+        // C1 reads its first data page (cached in the TLB), the test swaps the frame behind
+        // it, and the stale translation stays until VM invalidates that one entry.
+        yield* notify(C1);
+        yield* receive(C1, malloc(ctx, 64, 64));
+        results.push((yield* sysVmctl(ctx, C1, VMCTL_I386_INVLPG, DATA_BASE)).status);
+        results.push((yield* sysVmctl(ctx, makeEndpoint(1, C1), VMCTL_I386_INVLPG, 0)).status);
+        yield* notify(C1);
+      }),
+      {
+        name: "c1",
+        slot: C1,
+        program: function* (ctx) {
+          const b = new Uint8Array(1);
+          yield* receive(VM, malloc(ctx, 64, 64));
+          ctx.cpu.read(virAddr(DATA_BASE), b);
+          seen.push(b[0]!);
+          swap();
+          ctx.cpu.read(virAddr(DATA_BASE), b);
+          seen.push(b[0]!);
+          yield* notify(VM);
+          yield* receive(VM, malloc(ctx, 64, 64));
+          ctx.cpu.read(virAddr(DATA_BASE), b);
+          seen.push(b[0]!);
+          return 0;
+        },
+      },
+    ]);
+    // Points C1's first data page at a frame holding 7, without telling the TLB.
+    const swap = (): void => {
+      const p = m.kernel.procAddr(C1)!;
+      const frame = m.frames.alloc();
+      m.hw.mem.write8(frame, 7);
+      const pde = m.hw.mem.read32((p.cr3 + (DATA_BASE >>> 22) * 4) as never);
+      const pte = ((pde & ~0xfff) + ((DATA_BASE >>> 12) & 1023) * 4) as never;
+      m.hw.mem.write32(pte, (frame | (m.hw.mem.read32(pte) & 0xfff)) >>> 0);
+    };
+    settle(m);
+    expect(results).toEqual([OK, EBUSY, EINVAL, EINVAL, OK, EINVAL]);
+    expect(seen).toEqual([0, 0, 7]);
   });
 
   test("MEMREQ_GET with nothing pending is ESRCH", () => {

@@ -12,18 +12,28 @@
  *   VMCTL_GET_PDBR       reply value = who's page-directory base.
  *   VMCTL_SETADDRSPACE   who's page-directory base := value (page aligned, in memory);
  *                        a process waiting in RTS_VMINHIBIT may then run.
+ *   VMCTL_I386_SETCR3    the same (the older name).
  *   VMCTL_FLUSHTLB       flush every TLB entry.
+ *   VMCTL_I386_INVLPG    drop who's TLB entry for address value.
+ *   VMCTL_ENABLE_PAGING  VM's start-up is done; a second call gives EBUSY (MINIX panicked).
+ *   VMCTL_KERN_PHYSMAP, VMCTL_KERN_MAP_REPLY  device ranges the kernel wants mapped: the
+ *                        simulated kernel has none, so every index gives EINVAL.
  * Reply:   status; EINVAL for bad processes or parameters.
  * MINIX:   minix/kernel/system/do_vmctl.c (MINIX-SPEC §3.4, §8.12)
  */
 import { NONE, SELF, type Endpoint } from "../../include/endpoint.ts";
-import { EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
+import { EBUSY, EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
 import {
   VMCTL_CLEAR_PAGEFAULT,
   VMCTL_FLUSHTLB,
   VMCTL_GET_PDBR,
   VMCTL_MEMREQ_GET,
   VMCTL_MEMREQ_REPLY,
+  VMCTL_ENABLE_PAGING,
+  VMCTL_I386_INVLPG,
+  VMCTL_I386_SETCR3,
+  VMCTL_KERN_MAP_REPLY,
+  VMCTL_KERN_PHYSMAP,
   VMCTL_SETADDRSPACE,
   type KcallReply,
 } from "../../include/kcall.ts";
@@ -80,6 +90,7 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
       if (p === undefined) return EINVAL;
       writeReply(m, who, param, value, { value: p.cr3 });
       return OK;
+    case VMCTL_I386_SETCR3:
     case VMCTL_SETADDRSPACE:
       if (p === undefined || value % PAGE_SIZE !== 0 || value + PAGE_SIZE > k.hw.mem.size) {
         return EINVAL;
@@ -91,6 +102,20 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
     case VMCTL_FLUSHTLB:
       k.hw.mmu.flushTlb();
       return OK;
+    case VMCTL_I386_INVLPG:
+      if (p === undefined) return EINVAL;
+      k.hw.mmu.invlpg(p.cr3, value);
+      return OK;
+    case VMCTL_ENABLE_PAGING:
+      // Paging is always on in the simulated machine; the call marks VM's start-up as done.
+      if (k.pagingEnabled) return EBUSY;
+      k.pagingEnabled = true;
+      return OK;
+    case VMCTL_KERN_PHYSMAP:
+    case VMCTL_KERN_MAP_REPLY:
+      // The simulated kernel needs no device memory mapped (MINIX: the local APIC), so every
+      // index is past the end of its (empty) list.
+      return EINVAL;
     default:
       return EINVAL;
   }

@@ -5,6 +5,7 @@
 import { SELF, type Endpoint } from "../../include/endpoint.ts";
 import {
   VMCTL_CLEAR_PAGEFAULT,
+  VMCTL_ENABLE_PAGING,
   VMCTL_MEMREQ_GET,
   VMCTL_MEMREQ_REPLY,
 } from "../../include/kcall.ts";
@@ -42,4 +43,9 @@ export function sysVmctlReplyMemreq(
 /** Lets `who` run again after VM resolved its page fault. */
 export function sysVmctlClearPagefault(ctx: ProcessContext, who: Endpoint): Syscall {
   return kernelCallStatus(ctx, "SYS_VMCTL", { who, param: VMCTL_CLEAR_PAGEFAULT, value: 0 });
+}
+
+/** VM tells the kernel its start-up is done (`sys_vmctl_enable_paging`); once only. */
+export function sysVmctlEnablePaging(ctx: ProcessContext): Syscall {
+  return kernelCallStatus(ctx, "SYS_VMCTL", { who: SELF, param: VMCTL_ENABLE_PAGING, value: 0 });
 }

@@ -43,6 +43,7 @@ import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import {
   sysVmctl,
   sysVmctlClearPagefault,
+  sysVmctlEnablePaging,
   sysVmctlGetMemreq,
   sysVmctlReplyMemreq,
 } from "../../lib/libsys/sys_vmctl.ts";
@@ -80,6 +81,8 @@ export function initVm(ctx: ProcessContext): { vm: Vm; sanity: boolean } {
 
 export function* vmMain(ctx: ProcessContext): Syscall {
   const { vm, sanity } = initVm(ctx);
+  const enabled = yield* sysVmctlEnablePaging(ctx);
+  if (enabled !== OK) throw new VmSanityError(`VMCTL_ENABLE_PAGING failed: ${enabled}`);
   if (sanity) vm.check();
   const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
   const status: IpcStatus = { value: 0 };
