@@ -19,6 +19,7 @@ import { malloc } from "../src/lib/runtime.ts";
 
 export { Machine } from "../src/boot/machine.ts";
 export type { BootImageEntry } from "../src/boot/image.ts";
+export type { ProgramSpec } from "../src/boot/options.ts";
 export { DATA_BASE, mapPage, unmapPage } from "../src/boot/loader.ts";
 export { PAGE_SIZE } from "../src/hw/memory.ts";
 export type { MachineEvent } from "../src/hw/events.ts";
@@ -37,6 +38,7 @@ export {
 export {
   sysClear,
   sysDiagctl,
+  sysExec,
   sysExit,
   sysPrivctl,
   sysSetalarm,

@@ -141,10 +141,10 @@ describe("minix_mmap / minix_munmap", () => {
         log.push(yield* minixMunmap(ctx, 0x3000_0000, PAGE));
         log.push(yield* minixMunmap(ctx, 0x3000_0004, PAGE));
         log.push(yield* brk(ctx, 0x1000));
-        // An unknown request number (VM_EXEC_NEWMEM) is answered ENOSYS.
+        // An unknown request number (VM_PUSH_SIG, not served) is answered ENOSYS.
         const um = lib(ctx).scratch;
         um.m.clear();
-        um.m.type = VM_RQ_BASE + 3;
+        um.m.type = VM_RQ_BASE + 4;
         yield* um.put();
         yield* sendrec(VM_PROC_NR, um.va);
         log.push((yield* um.get()).type);

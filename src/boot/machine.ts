@@ -40,6 +40,7 @@ export class Machine {
       quantumTicks: options.quantumTicks,
       vmSlot: VM_PROC_NR,
       hz: options.hz,
+      programs: new Map(Object.entries(options.programs).map(([n, p]) => [n, p.program])),
     });
     this.frames = new FrameAllocator(this.hw);
   }

@@ -2,7 +2,17 @@
  * Boot options and their validation. A bad option throws one Error that names it.
  */
 import { NONE, NR_BOOT_PROCS } from "../include/endpoint.ts";
+import { PROGRAM_NAME_MAX } from "../include/kcall.ts";
+import type { Program } from "../include/trap.ts";
+import { EXEC_IMAGE_PAGES_MAX } from "../include/vm.ts";
 import type { BootImageEntry } from "./image.ts";
+
+/** A program exec can start: the generator function and the size of its loaded image. */
+export interface ProgramSpec {
+  readonly program: Program;
+  /** Pages of loaded text+data: exec must find this much memory up front (0..65536). */
+  readonly imagePages: number;
+}
 
 export interface BootOptions {
   /** Physical memory in bytes (multiple of 4 KiB, 1 MiB .. 4 GiB). Default 64 MiB. */
@@ -23,6 +33,11 @@ export interface BootOptions {
   readonly vmSanity?: boolean;
   /** The boot image. Default: the demonstration image. */
   readonly image?: readonly BootImageEntry[];
+  /**
+   * The programs exec can start, by name (1..32 bytes of UTF-8): the stand-in for /bin until a
+   * file system holds them. Default: none.
+   */
+  readonly programs?: Readonly<Record<string, ProgramSpec>>;
 }
 
 export type ResolvedOptions = Required<BootOptions>;
@@ -62,6 +77,7 @@ export function resolveOptions(
     throw new Error(`Invalid boot option vmSanity: ${String(o.vmSanity)} (expected a boolean)`);
   }
   return {
+    programs: checkPrograms(o.programs),
     memoryBytes,
     seed: intOption("seed", o.seed, 1, 0, Number.MAX_SAFE_INTEGER),
     nrProcs,
@@ -72,4 +88,30 @@ export function resolveOptions(
     vmSanity: o.vmSanity ?? false,
     image,
   };
+}
+
+/** Validates the program table; throws an Error naming the option and the bad entry. */
+function checkPrograms(
+  programs: Readonly<Record<string, ProgramSpec>> | undefined,
+): Readonly<Record<string, ProgramSpec>> {
+  if (programs === undefined) return {};
+  const bad = (why: string): never => {
+    throw new Error(`Invalid boot option programs: ${why}`);
+  };
+  if (typeof programs !== "object" || programs === null || Array.isArray(programs)) {
+    bad("expected an object mapping names to { program, imagePages }");
+  }
+  for (const [name, spec] of Object.entries(programs)) {
+    if (name === "" || new TextEncoder().encode(name).length > PROGRAM_NAME_MAX) {
+      bad(`name "${name}" must have 1..${PROGRAM_NAME_MAX} bytes`);
+    }
+    const s: unknown = spec;
+    if (typeof s !== "object" || s === null) bad(`${name}: expected { program, imagePages }`);
+    if (typeof spec.program !== "function") bad(`${name}: program must be a generator function`);
+    const n = spec.imagePages;
+    if (!Number.isSafeInteger(n) || n < 0 || n > EXEC_IMAGE_PAGES_MAX) {
+      bad(`${name}: imagePages ${String(n)} not an integer in 0..${EXEC_IMAGE_PAGES_MAX}`);
+    }
+  }
+  return programs;
 }

@@ -88,6 +88,10 @@ export const GET_WHOAMI = 19;
 /** SYS_FORK flags (PR_FORK_FLAGS): the child waits in RTS_VMINHIBIT for its page table. */
 export const PFF_VMINHIBIT = 0x02;
 
+/** SYS_EXEC limits: a program name has 1..PROGRAM_NAME_MAX bytes, the argument block at most EXEC_ARGV_MAX. */
+export const PROGRAM_NAME_MAX = 32;
+export const EXEC_ARGV_MAX = 4096;
+
 /** SYS_PRIVCTL requests (CTL_REQUEST). */
 export const SYS_PRIV_ALLOW = 1;
 export const SYS_PRIV_DISALLOW = 2;
@@ -172,6 +176,21 @@ export const KCALLS = {
   SYS_FORK: {
     req: defineLayout({ endpt: "endpoint", slot: "i32", flags: "u32" }),
     reply: defineLayout({ endpt: "endpoint" }),
+  },
+  /**
+   * PR_ENDPT (the process), and instead of MINIX's stack and entry point: the program's
+   * name (address and length in the caller) and its arguments, a block of NUL-terminated
+   * strings in the caller (address and length). The process starts the program anew.
+   */
+  SYS_EXEC: {
+    req: defineLayout({
+      endpt: "endpoint",
+      name: "vir",
+      nameLen: "i32",
+      argv: "vir",
+      argvLen: "i32",
+    }),
+    reply: none,
   },
   /** SIG_ENDPT, SIG_NUMBER: cause a signal for a process. */
   SYS_KILL: { req: defineLayout({ endpt: "endpoint", sig: "i32" }), reply: none },

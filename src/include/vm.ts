@@ -46,7 +46,7 @@ export const VM_BOOTINFO_ADDR = 0x0040_0000;
 
 /**
  * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
- * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2, MMAP +10,
+ * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2, EXEC_NEWMEM +3, MMAP +10,
  * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, INFO +40.
  * MINIX: include/minix/com.h, include/minix/vm.h.
  */
@@ -54,6 +54,7 @@ export const VM_CALL_NR = {
   VM_EXIT: VM_RQ_BASE + 0,
   VM_FORK: VM_RQ_BASE + 1,
   VM_BRK: VM_RQ_BASE + 2,
+  VM_EXEC_NEWMEM: VM_RQ_BASE + 3,
   VM_MMAP: VM_RQ_BASE + 10,
   VM_MUNMAP: VM_RQ_BASE + 17,
   VM_REMAP: VM_RQ_BASE + 33,
@@ -70,6 +71,7 @@ export const VM_MUNMAP = VM_CALL_NR.VM_MUNMAP;
 export const VM_INFO = VM_CALL_NR.VM_INFO;
 export const VM_EXIT = VM_CALL_NR.VM_EXIT;
 export const VM_FORK = VM_CALL_NR.VM_FORK;
+export const VM_EXEC_NEWMEM = VM_CALL_NR.VM_EXEC_NEWMEM;
 export const VM_REMAP = VM_CALL_NR.VM_REMAP;
 export const VM_SHM_UNMAP = VM_CALL_NR.VM_SHM_UNMAP;
 export const VM_GETPHYS = VM_CALL_NR.VM_GETPHYS;
@@ -84,6 +86,7 @@ export const VM_RS_SET_PRIV = VM_CALL_NR.VM_RS_SET_PRIV;
 export const VM_PRIVILEGED_CALLS: ReadonlySet<VmCallName> = new Set<VmCallName>([
   "VM_EXIT",
   "VM_FORK",
+  "VM_EXEC_NEWMEM",
   "VM_REMAP",
   "VM_SHM_UNMAP",
   "VM_GETPHYS",
@@ -132,6 +135,9 @@ export const MAP_FAILED = 0xffff_ffff;
  */
 export const VM_USER_TOP = 0x8000_0000;
 
+/** Most pages a program's loaded image may have (VM_EXEC_NEWMEM, boot option `programs`). */
+export const EXEC_IMAGE_PAGES_MAX = 65536;
+
 type AnyLayout = Layout<Readonly<Record<string, FieldKind>>>;
 
 /** Reply of VM_BRK, VM_MMAP and VM_MUNMAP: the resulting address (VMM_RETADDR). */
@@ -149,6 +155,16 @@ export const VM_CALLS = {
   VM_FORK: {
     req: defineLayout({ endpt: "endpoint", slot: "i32" }),
     reply: defineLayout({ endpt: "endpoint" }),
+  },
+  /**
+   * Instead of MINIX's sizes and file identity: the process and the pages of the new
+   * program's loaded image. VM builds the new address space (the image allocated and zeroed
+   * up front, the data area demand-zero) and only then drops the old one; out of memory
+   * (ENOMEM) the old image is untouched. Reply: where the image starts (from PM).
+   */
+  VM_EXEC_NEWMEM: {
+    req: defineLayout({ endpt: "endpoint", imagePages: "u32" }),
+    reply: VM_ADDR_REPLY,
   },
   /** VMB_ADDR: the new break. Reply: the break now in effect. */
   VM_BRK: { req: defineLayout({ addr: "vir" }), reply: VM_ADDR_REPLY },

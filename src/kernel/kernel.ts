@@ -8,6 +8,7 @@ import { NR_TASKS, slotOf, VM_PROC_NR } from "../include/endpoint.ts";
 import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
+import type { Program } from "../include/trap.ts";
 import { Proc, RTS_SLOT_FREE } from "./proc.ts";
 import { PrivTable } from "./priv.ts";
 import { RunQueues } from "./sched.ts";
@@ -25,6 +26,11 @@ export interface KernelOptions {
   readonly vmSlot: number;
   /** Clock ticks per simulated second (GET_HZ). */
   readonly hz: number;
+  /**
+   * The programs SYS_EXEC can start, by name (the boot option `programs`: the stand-in for
+   * /bin until a file system holds them). Default: none.
+   */
+  readonly programs?: ReadonlyMap<string, Program>;
 }
 
 export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {

@@ -18,8 +18,9 @@
 import { generationOf, makeEndpoint, nextGeneration } from "../../include/endpoint.ts";
 import { EINVAL, OK } from "../../include/errno.ts";
 import { PFF_VMINHIBIT } from "../../include/kcall.ts";
-import type { ProcessContext, Trap, TrapResult } from "../../include/trap.ts";
+import type { ProcessContext } from "../../include/trap.ts";
 import { UserCpuPort } from "../cpu_port.ts";
+import { startProgram } from "../program.ts";
 import type { Kernel } from "../kernel.ts";
 import { SYS_PROC, USER_PRIV_ID } from "../priv.ts";
 import { RTS_NO_PRIV, RTS_RECEIVING, RTS_VMINHIBIT, type Proc } from "../proc.ts";
@@ -66,22 +67,4 @@ export function doFork(k: Kernel, _caller: Proc, m: KcallMsg<"SYS_FORK">): numbe
   if (child.rtsFlags === 0) k.rq.enqueue(child);
   m.reply({ endpt: child.endpoint });
   return OK;
-}
-
-/**
- * Calls the program to get the child's generator. The program comes from user space, so it
- * may be any function: what it throws or returns that is not an iterator is refused.
- */
-function startProgram(
-  program: (ctx: ProcessContext) => Generator<Trap, number, TrapResult>,
-  ctx: ProcessContext,
-): Generator<Trap, number, TrapResult> | undefined {
-  try {
-    const gen: unknown = program(ctx);
-    if (typeof gen !== "object" || gen === null) return undefined;
-    if (typeof (gen as { next?: unknown }).next !== "function") return undefined;
-    return gen as Generator<Trap, number, TrapResult>;
-  } catch {
-    return undefined;
-  }
 }

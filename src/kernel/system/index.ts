@@ -8,6 +8,7 @@ import type { KcallName } from "../../include/kcall.ts";
 import type { KcallHandler } from "../system.ts";
 import { doClear } from "./do_clear.ts";
 import { doDiagctl } from "./do_diagctl.ts";
+import { doExec } from "./do_exec.ts";
 import { doExit } from "./do_exit.ts";
 import { doFork } from "./do_fork.ts";
 import { doGetinfo } from "./do_getinfo.ts";
@@ -21,6 +22,7 @@ import { doVmctl } from "./do_vmctl.ts";
 export const callVec = {
   // Process management
   SYS_FORK: doFork, // a process forked a new process
+  SYS_EXEC: doExec, // a process starts a registered program anew
   SYS_EXIT: doExit, // a system process asks to exit
   SYS_CLEAR: doClear, // release a process slot
   SYS_PRIVCTL: doPrivctl, // set or change a process's privileges

@@ -1,7 +1,7 @@
 /**
  * The privileged VM calls (acl.ts decides who may make them; others get EPERM): shared
  * memory for the IPC server (`vm_remap`, `vm_unmap`, `vm_getphys`, `vm_getrefcount`), a
- * process's fork and exit (`vm_fork`, `vm_exit`, PM's calls) and `vm_set_priv` (RS's). Each returns the status
+ * process's fork, exec and exit (`vm_fork`, `vm_exec_newmem`, `vm_exit`, PM's calls) and `vm_set_priv` (RS's). Each returns the status
  * (OK or a negative error code) and, where there is one, the reply value.
  * MINIX: lib/libsys/vm_remap.c, vm_fork.c, vm_exit.c, vm_set_priv.c (MINIX-SPEC §8.7, §8.10, §8.11).
  */
@@ -73,6 +73,21 @@ export function* vmFork(
 ): Syscall<{ readonly status: number; readonly child: Endpoint }> {
   const r = yield* vmCall(ctx, "VM_FORK", { endpt: parent, slot });
   return { status: r.status, child: r.status === OK ? r.endpt : NONE };
+}
+
+/**
+ * `vm_exec_newmem(endpt, imagePages)`: VM builds a new address space for `endpt` (an image
+ * of `imagePages` pages allocated up front, its data area demand-zero) and drops the old
+ * one; on ENOMEM the old image is untouched (PM's call; privileged). The address is where
+ * the image starts (MAP_FAILED on error).
+ */
+export function* vmExecNewmem(
+  ctx: ProcessContext,
+  endpt: Endpoint,
+  imagePages: number,
+): Syscall<MmapResult> {
+  const r = yield* vmCall(ctx, "VM_EXEC_NEWMEM", { endpt, imagePages });
+  return { status: r.status, addr: r.status === OK ? r.addr : virAddr(MAP_FAILED) };
 }
 
 /** `vm_exit(endpt)`: VM frees everything `endpt` had (PM's call; privileged). */

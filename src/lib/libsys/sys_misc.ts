@@ -1,6 +1,6 @@
 /**
  * Small `sys_*` wrappers, one kernel call each: times, setalarm, exit, clear, privctl,
- * setgrant, diagctl. MINIX: lib/libsys/sys_*.c.
+ * setgrant, diagctl, exec. MINIX: lib/libsys/sys_*.c.
  */
 import type { Endpoint } from "../../include/endpoint.ts";
 import type { ProcessContext } from "../../include/trap.ts";
@@ -60,5 +60,43 @@ function diagBuffer(ctx: ProcessContext, size: number): VirAddr {
   const n = Math.max(256, size);
   const va = malloc(ctx, n);
   diagBuffers.set(ctx, { va, size: n });
+  return va;
+}
+
+/**
+ * `sys_exec(endpt, name, argv)`: the kernel starts the registered program `name` anew in
+ * `endpt` with arguments `argv` (PM's call, after VM_EXEC_NEWMEM). The name and the
+ * NUL-terminated arguments are passed in a buffer of the caller.
+ */
+export function* sysExec(
+  ctx: ProcessContext,
+  endpt: Endpoint,
+  name: string,
+  argv: readonly string[],
+): Syscall {
+  const enc = new TextEncoder();
+  const nameBytes = enc.encode(name);
+  const block = enc.encode(argv.map((a) => `${a}\0`).join(""));
+  const buf = execBuffer(ctx, nameBytes.length + block.length);
+  yield* store(ctx, buf, nameBytes);
+  const argvVa = virAddr(buf + nameBytes.length);
+  if (block.length > 0) yield* store(ctx, argvVa, block);
+  return (yield* kernelCall(ctx, "SYS_EXEC", {
+    endpt,
+    name: buf,
+    nameLen: nameBytes.length,
+    argv: argvVa,
+    argvLen: block.length,
+  })).status;
+}
+
+const execBuffers = new WeakMap<ProcessContext, { va: VirAddr; size: number }>();
+
+function execBuffer(ctx: ProcessContext, size: number): VirAddr {
+  const b = execBuffers.get(ctx);
+  if (b !== undefined && b.size >= size) return b.va;
+  const n = Math.max(256, size);
+  const va = malloc(ctx, n);
+  execBuffers.set(ctx, { va, size: n });
   return va;
 }

@@ -102,6 +102,8 @@ function fork(vm: Vm, parent: Endpoint, child = CHILD): ForkedSpace {
     pt: space.pt,
     regions: space.regions,
     heapStart: p.heapStart,
+    dataStart: p.dataStart,
+    dataPages: p.dataPages,
     privileged: p.privileged,
   });
   vm.check();

@@ -148,6 +148,8 @@ export function* doFork(
     pt: space.pt,
     regions: space.regions,
     heapStart: parent.heapStart,
+    dataStart: parent.dataStart,
+    dataPages: parent.dataPages,
     privileged: parent.privileged,
   });
   // The parent's entries lost their write permission: no stale writable translation may stay.

@@ -8,9 +8,9 @@
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
  * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info, and for privileged
- *   callers exit, fork, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the
+ *   callers exit, fork, exec_newmem, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the
  *   handler's status goes back in `m_type` with its reply fields; an unprivileged caller of a
- *   privileged call gets EPERM. A handler that needs the kernel (fork) is a generator making
+ *   privileged call gets EPERM. A handler that needs the kernel (fork, exec) is a generator making
  *   kernel calls. If page-table entries were removed or restricted (unmaps, copy-on-write)
  *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply or before a faulting process goes
  *   on.
@@ -50,6 +50,7 @@ import {
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { doExit, doRsSetPriv, mayCall } from "./acl.ts";
+import { doExecNewmem } from "./exec.ts";
 import { doFork } from "./fork.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
@@ -122,6 +123,7 @@ const vmCalls = {
   VM_EXIT: doExit, // a process is gone: free its memory (privileged)
   VM_FORK: doFork, // copy an address space copy-on-write, create the child (privileged)
   VM_BRK: doBrk, // move the heap's end
+  VM_EXEC_NEWMEM: doExecNewmem, // build a new image first, then drop the old (privileged)
   VM_MMAP: doMmap, // minix_mmap: map anonymous memory
   VM_MUNMAP: doMunmap, // minix_munmap: unmap (part of) a mapping
   VM_REMAP: doRemap, // share a region's frames with another process (privileged)

@@ -41,8 +41,16 @@ const VR_ALL =
   VR_ANON |
   VR_DIRECT;
 
-export type RegionTag = "text" | "data" | "stack" | "mmap" | "heap";
-const TAGS: ReadonlySet<string> = new Set<RegionTag>(["text", "data", "stack", "mmap", "heap"]);
+/** "image": the loaded program of an exec (text+data, allocated up front; exec.ts). */
+export type RegionTag = "text" | "data" | "stack" | "mmap" | "heap" | "image";
+const TAGS: ReadonlySet<string> = new Set<RegionTag>([
+  "text",
+  "data",
+  "stack",
+  "mmap",
+  "heap",
+  "image",
+]);
 
 export interface Region {
   /** Page-aligned virtual start address. */

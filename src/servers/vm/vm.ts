@@ -93,6 +93,9 @@ export interface VmProc {
   readonly regions: RegionSet;
   /** Where the brk heap starts: right after the boot data area (MINIX `vm_heap`'s start). */
   readonly heapStart: number;
+  /** The demand-zero data area every image has (kept across exec): start and pages. */
+  readonly dataStart: number;
+  readonly dataPages: number;
   /**
    * May make the privileged VM calls (MINIX `vm_call_mask` beyond VM_BASIC_CALLS): set at
    * boot for the fixed system-server slots, changed by VM_RS_SET_PRIV; see acl.ts.
@@ -225,6 +228,8 @@ export class Vm implements FrameSource {
       pt,
       regions,
       heapStart: dataStart + dataPages * PAGE,
+      dataStart,
+      dataPages,
       privileged: isSystemSlot(endpoint),
     });
     return OK;
@@ -241,6 +246,16 @@ export class Vm implements FrameSource {
     const vmp = this.procs.get(ep);
     if (vmp === undefined) return EINVAL;
     this.procs.delete(ep);
+    this.releaseSpace(vmp);
+    return OK;
+  }
+
+  /**
+   * Releases the address space of `vmp` (no longer in `procs`): each frame it mapped loses
+   * a reference, the page tables VM allocated are freed, the directory too unless it is the
+   * loader's (reserved), and the regions are forgotten. Marks the TLB stale.
+   */
+  releaseSpace(vmp: VmProc): void {
     const frames: number[] = [];
     for (const m of vmp.pt.mappings()) frames.push(m.phys);
     vmp.pt.freeTables();
@@ -248,7 +263,6 @@ export class Vm implements FrameSource {
     for (const pa of frames) this.unref(pa);
     vmp.regions.clear();
     this.#tlbStale = true;
-    return OK;
   }
 
   /**
