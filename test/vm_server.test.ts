@@ -79,6 +79,10 @@ describe("VM server", () => {
       (0x400000 + 5 * PAGE) >>> 12,
     ]);
     expect(exits(events)).toEqual(["11:exit"]);
+    const vm = m.snapshot().vm;
+    expect(vm?.faults).toBe(2);
+    expect(vm !== undefined && vm.framesFree + vm.framesUsed).toBe(vm?.framesTotal);
+    expect(vm?.cowCopies).toBe(0);
   });
 
   test("a touch outside every region ends only that process, with SIGSEGV", () => {

@@ -5,6 +5,7 @@
 import { endpointName } from "../include/endpoint.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { rtsFlagNames } from "../kernel/proc.ts";
+import { inspectVm, type VmInspect } from "../servers/vm/main.ts";
 
 export interface ProcSnapshot {
   readonly slot: number;
@@ -30,6 +31,8 @@ export interface Snapshot {
   readonly ticks: number;
   readonly procs: readonly ProcSnapshot[];
   readonly vmrequests: readonly number[];
+  /** The VM server's memory statistics, when VM runs. */
+  readonly vm: VmInspect | undefined;
   readonly panic: string | null;
 }
 
@@ -55,6 +58,7 @@ export function snapshot(k: Kernel): Snapshot {
       userTime: p.userTime,
     });
   }
+  const vmCtx = k.vmProc()?.context;
   const vmrequests: number[] = [];
   for (let p = k.vmrequest; p !== null; p = p.vmreq.next) vmrequests.push(p.endpoint);
   return {
@@ -62,6 +66,7 @@ export function snapshot(k: Kernel): Snapshot {
     ticks: k.ticks,
     procs,
     vmrequests,
+    vm: vmCtx === null || vmCtx === undefined ? undefined : inspectVm(vmCtx),
     panic: k.panicMessage,
   };
 }

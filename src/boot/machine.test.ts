@@ -145,6 +145,7 @@ describe("the default image", () => {
     );
     // Both demo processes exited; only the kernel tasks remain.
     const s = m.snapshot();
+    expect(s.vm).toBeUndefined(); // no VM in this image
     expect(s.procs.map((p) => p.name)).toEqual(["idle", "clock", "system", "kernel"]);
     expect(s.ticks).toBe(5);
     // An idle machine stays idle.

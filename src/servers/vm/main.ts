@@ -80,8 +80,38 @@ export function initVm(ctx: ProcessContext): { vm: Vm; sanity: boolean } {
   return { vm, sanity: info.sanity !== 0 };
 }
 
+/** What the inspector shows of VM: memory use and counters. */
+export interface VmInspect {
+  readonly framesTotal: number;
+  readonly framesFree: number;
+  readonly framesUsed: number;
+  readonly faults: number;
+  readonly memreqs: number;
+  readonly cowCopies: number;
+  readonly processes: number;
+}
+
+/** VM's state by the context of the VM process, for the read-only inspector only. */
+const running = new WeakMap<ProcessContext, Vm>();
+
+/** The inspector's view of the VM running with context `ctx`, if it has started. */
+export function inspectVm(ctx: ProcessContext): VmInspect | undefined {
+  const vm = running.get(ctx);
+  if (vm === undefined) return undefined;
+  return {
+    framesTotal: vm.phys.totalFrames,
+    framesFree: vm.phys.freeFrames,
+    framesUsed: vm.phys.usedFrames,
+    faults: vm.stats.faults,
+    memreqs: vm.stats.memreqs,
+    cowCopies: vm.stats.copies,
+    processes: vm.procs.size,
+  };
+}
+
 export function* vmMain(ctx: ProcessContext): Syscall {
   const { vm, sanity } = initVm(ctx);
+  running.set(ctx, vm);
   const enabled = yield* sysVmctlEnablePaging(ctx);
   if (enabled !== OK) throw new VmSanityError(`VMCTL_ENABLE_PAGING failed: ${enabled}`);
   if (sanity) vm.check();
