@@ -212,36 +212,15 @@ function bootToucher(): Toucher {
  * run out of pages: `prepare` boots enough of them before each timed run.
  */
 export function vmPagefault(): Workload {
-  const ready: Toucher[] = [];
-  const left = (t: Toucher): number => TOUCH_PAGES - t.state.touched;
-  return {
+  // Three kernel steps per fault: the process's store traps (after its previous store was
+  // retried), VM gets VM_PAGEFAULT and makes its VMCTL call, VM's next RECEIVE.
+  return machinePool({
     name: "vm.pagefault",
-    unit: "ns",
-    prepare(n: number): void {
-      let have = 0;
-      for (const t of ready) have += left(t);
-      while (have < n) {
-        const t = bootToucher();
-        ready.push(t);
-        have += left(t);
-      }
-    },
-    run(n: number): number {
-      let done = 0;
-      while (done < n) {
-        const t = ready[0];
-        if (t === undefined) throw new Error("vm.pagefault: run without prepare");
-        const start = t.state.touched;
-        const target = start + Math.min(n - done, left(t));
-        // Three kernel steps per fault: the process's store traps (after its previous store
-        // was retried), VM gets VM_PAGEFAULT and makes its VMCTL call, VM's next RECEIVE.
-        runUntil(t.m, 3 * (target - start), () => t.state.touched >= target, "vm.pagefault");
-        done += t.state.touched - start;
-        if (left(t) === 0) ready.shift();
-      }
-      return done;
-    },
-  };
+    capacity: TOUCH_PAGES,
+    stepsPerOp: 3,
+    boot: bootToucher,
+    done: (t) => t.state.touched,
+  });
 }
 
 /**
@@ -362,42 +341,16 @@ function bootCowWriter(): CowWriter {
  * completed. `prepare` boots enough forked machines before each timed run.
  */
 export function vmCowFault(): Workload {
-  const ready: CowWriter[] = [];
-  const left = (t: CowWriter): number => COW_WRITES - t.state.written;
-  return {
+  // Four kernel steps per fault: the store traps, VM gets VM_PAGEFAULT and asks for a TLB
+  // flush, VM clears the fault, VM's next RECEIVE.
+  return machinePool({
     name: "vm.cow_fault",
-    unit: "ns",
-    prepare(n: number): void {
-      let have = 0;
-      for (const t of ready) have += left(t);
-      while (have < n) {
-        const t = bootCowWriter();
-        ready.push(t);
-        have += left(t);
-      }
-    },
-    run(n: number): number {
-      let done = 0;
-      while (done < n) {
-        const t = ready[0];
-        if (t === undefined) throw new Error("vm.cow_fault: run without prepare");
-        const start = t.state.written;
-        const target = start + Math.min(n - done, left(t));
-        // Four kernel steps per fault: the store traps, VM gets VM_PAGEFAULT and asks for a
-        // TLB flush, VM clears the fault, VM's next RECEIVE.
-        runUntil(
-          t.m,
-          4 * (target - start),
-          () => t.state.written >= target || t.state.error !== OK,
-          "vm.cow_fault",
-        );
-        if (t.state.error !== OK) throw new Error(`vm.cow_fault: ${errName(t.state.error)}`);
-        done += t.state.written - start;
-        if (left(t) === 0) ready.shift();
-      }
-      return done;
-    },
-  };
+    capacity: COW_WRITES,
+    stepsPerOp: 4,
+    boot: bootCowWriter,
+    done: (t) => t.state.written,
+    failed: (t) => t.state.error,
+  });
 }
 
 /** Data pages of the process forked by vm.fork_exit: 1 MiB, all touched before. */
@@ -478,6 +431,61 @@ export function bootToIdle(): Workload {
         if (m.halted !== null) throw new Error(`boot.to_idle: kernel panic: ${m.halted}`);
       }
       return n;
+    },
+  };
+}
+
+interface PoolSpec<T extends { readonly m: Machine }> {
+  readonly name: string;
+  /** Operations one machine can perform before it is used up. */
+  readonly capacity: number;
+  /** Kernel steps one operation takes (a hint for how far to run). */
+  readonly stepsPerOp: number;
+  readonly boot: () => T;
+  /** Operations completed so far on a machine. */
+  readonly done: (t: T) => number;
+  /** A machine's error status, OK while all is well. */
+  readonly failed?: (t: T) => number;
+}
+
+/**
+ * A workload over machines that get used up (pages to fault in): `prepare` boots enough of
+ * them outside the timed part, `run` performs `n` operations across them.
+ */
+function machinePool<T extends { readonly m: Machine }>(spec: PoolSpec<T>): Workload {
+  const ready: T[] = [];
+  const left = (t: T): number => spec.capacity - spec.done(t);
+  const error = (t: T): number => spec.failed?.(t) ?? OK;
+  return {
+    name: spec.name,
+    unit: "ns",
+    prepare(n: number): void {
+      let have = 0;
+      for (const t of ready) have += left(t);
+      while (have < n) {
+        const t = spec.boot();
+        ready.push(t);
+        have += left(t);
+      }
+    },
+    run(n: number): number {
+      let done = 0;
+      while (done < n) {
+        const t = ready[0];
+        if (t === undefined) throw new Error(`${spec.name}: run without prepare`);
+        const start = spec.done(t);
+        const target = start + Math.min(n - done, left(t));
+        runUntil(
+          t.m,
+          spec.stepsPerOp * (target - start),
+          () => spec.done(t) >= target || error(t) !== OK,
+          spec.name,
+        );
+        if (error(t) !== OK) throw new Error(`${spec.name}: ${errName(error(t))}`);
+        done += spec.done(t) - start;
+        if (left(t) === 0) ready.shift();
+      }
+      return done;
     },
   };
 }
