@@ -1,16 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
-import {
-  KCALLS,
-  kcallName,
-  KERNEL_CALL,
-  VMCTL_SETADDRSPACE,
-  type KcallName,
-} from "../../include/kcall.ts";
-import { Message, MESSAGE_SIZE, type FieldKind, type Layout } from "../../include/message.ts";
-import { CPU_OK, type CpuPort, type ProcessContext, type Trap } from "../../include/trap.ts";
-import { virAddr, type VirAddr } from "../../include/types.ts";
+import { VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
+import { virAddr } from "../../include/types.ts";
 import {
   EXEC_IMAGE_PAGES_MAX,
   MAP_ANON,
@@ -22,6 +14,7 @@ import {
 } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { buildImage, discardImage, doExecNewmem, installImage } from "./exec.ts";
+import { runWithFakeKernel, type KcallSeen } from "./fake_kernel.ts";
 import { FakePhysMemory } from "./fake_memory.ts";
 import { copyAddressSpace } from "./fork.ts";
 import { doMmap } from "./mmap.ts";
@@ -228,67 +221,17 @@ describe("buildImage / installImage", () => {
 
 // --- doExecNewmem against a fake kernel. ---
 
-class FakeCpu implements CpuPort {
-  readonly bytes = new Uint8Array(16 * PAGE);
-  readonly faultAddr = virAddr(0);
-  readonly faultWrite = false;
-  read(va: VirAddr, dst: Uint8Array): number {
-    dst.set(this.bytes.subarray(va, va + dst.length));
-    return CPU_OK;
-  }
-  write(va: VirAddr, src: Uint8Array): number {
-    this.bytes.set(src, va);
-    return CPU_OK;
-  }
-  read32(va: VirAddr): number {
-    return new DataView(this.bytes.buffer).getUint32(va, true);
-  }
-  write32(va: VirAddr, value: number): number {
-    new DataView(this.bytes.buffer).setUint32(va, value >>> 0, true);
-    return CPU_OK;
-  }
-}
-
-interface KcallSeen {
-  readonly name: KcallName;
-  readonly req: Record<string, number>;
-}
-
-function isKcallName(n: string): n is KcallName {
-  return n in KCALLS;
-}
-
 /** Runs doExecNewmem, answering every kernel call with `status`. */
 function runExec(
   vm: Vm,
   req: VmReq<"VM_EXEC_NEWMEM">,
   status = OK,
 ): { status: number; addr: number; calls: KcallSeen[] } {
-  const cpu = new FakeCpu();
-  const ctx: ProcessContext = { argv: [], cpu, heapBase: virAddr(PAGE), heapSize: 8 * PAGE };
-  const calls: KcallSeen[] = [];
-  const gen = doExecNewmem(vm, PM, req, ctx);
-  let input = 0;
-  for (;;) {
-    const step = gen.next(input);
-    if (step.done === true) return { ...step.value, calls };
-    const trap: Trap = step.value;
-    if (trap.kind !== "kcall") throw new Error(`unexpected trap ${trap.kind}`);
-    const m = new Message(cpu.bytes.slice(trap.msg, trap.msg + MESSAGE_SIZE));
-    const nr = kcallName(m.type - KERNEL_CALL);
-    if (nr === undefined || !isKcallName(nr)) throw new Error(`bad kernel call ${m.type}`);
-    const def: {
-      readonly req: Layout<Readonly<Record<string, FieldKind>>>;
-      readonly reply: Layout<Readonly<Record<string, FieldKind>>>;
-    } = KCALLS[nr];
-    calls.push({ name: nr, req: def.req.read(m.view) as Record<string, number> });
-    const out = new Message();
-    const fields: Record<string, number> = {};
-    for (const k of Object.keys(def.reply.read(out.view))) fields[k] = 0;
-    out.set(status, def.reply, fields);
-    cpu.bytes.set(out.bytes, trap.msg);
-    input = status;
-  }
+  const { result, calls } = runWithFakeKernel(
+    (ctx) => doExecNewmem(vm, PM, req, ctx),
+    () => ({ status }),
+  );
+  return { ...result, calls };
 }
 
 describe("doExecNewmem", () => {

@@ -2,21 +2,12 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
-import {
-  KCALLS,
-  kcallName,
-  KERNEL_CALL,
-  PFF_VMINHIBIT,
-  VMCTL_FLUSHTLB,
-  VMCTL_SETADDRSPACE,
-  type KcallName,
-} from "../../include/kcall.ts";
-import { Message, MESSAGE_SIZE, type FieldKind, type Layout } from "../../include/message.ts";
-import { CPU_OK, type CpuPort, type ProcessContext, type Trap } from "../../include/trap.ts";
-import { virAddr, type VirAddr } from "../../include/types.ts";
+import { PFF_VMINHIBIT, VMCTL_FLUSHTLB, VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
+import { virAddr } from "../../include/types.ts";
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, type VmReq } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { doExit } from "./acl.ts";
+import { runWithFakeKernel, type KcallSeen, type KernelAnswer } from "./fake_kernel.ts";
 import { FakePhysMemory } from "./fake_memory.ts";
 import { copyAddressSpace, discardAddressSpace, doFork, type ForkedSpace } from "./fork.ts";
 import { doMmap } from "./mmap.ts";
@@ -357,72 +348,14 @@ describe("copyAddressSpace", () => {
 
 // --- doFork against a fake kernel: the calls it makes, and undo when SYS_FORK fails. ---
 
-interface KcallSeen {
-  readonly name: KcallName;
-  readonly req: Record<string, number>;
-}
-
-/** A CPU port over a plain byte array (the handler's scratch message lives there). */
-class FakeCpu implements CpuPort {
-  readonly bytes = new Uint8Array(16 * PAGE);
-  readonly faultAddr = virAddr(0);
-  readonly faultWrite = false;
-  read(va: VirAddr, dst: Uint8Array): number {
-    dst.set(this.bytes.subarray(va, va + dst.length));
-    return CPU_OK;
-  }
-  write(va: VirAddr, src: Uint8Array): number {
-    this.bytes.set(src, va);
-    return CPU_OK;
-  }
-  read32(va: VirAddr): number {
-    return new DataView(this.bytes.buffer).getUint32(va, true);
-  }
-  write32(va: VirAddr, value: number): number {
-    new DataView(this.bytes.buffer).setUint32(va, value >>> 0, true);
-    return CPU_OK;
-  }
-}
-
-function isKcallName(n: string): n is KcallName {
-  return n in KCALLS;
-}
-
-type KernelAnswer = { status: number; reply?: Record<string, number> };
-
 /** Runs `doFork`, answering its kernel calls with `answer`; returns its result and the calls. */
 function runFork(
   vm: Vm,
   req: VmReq<"VM_FORK">,
   answer: (call: KcallSeen) => KernelAnswer,
 ): { status: number; endpt: number; calls: KcallSeen[] } {
-  const cpu = new FakeCpu();
-  const ctx: ProcessContext = { argv: [], cpu, heapBase: virAddr(PAGE), heapSize: 8 * PAGE };
-  const calls: KcallSeen[] = [];
-  const gen = doFork(vm, PM, req, ctx);
-  let input = 0;
-  for (;;) {
-    const step = gen.next(input);
-    if (step.done === true) return { ...step.value, calls };
-    const trap: Trap = step.value;
-    if (trap.kind !== "kcall") throw new Error(`unexpected trap ${trap.kind}`);
-    const m = new Message(cpu.bytes.slice(trap.msg, trap.msg + MESSAGE_SIZE));
-    const nr = kcallName(m.type - KERNEL_CALL);
-    if (nr === undefined || !isKcallName(nr)) throw new Error(`bad kernel call ${m.type}`);
-    const def: {
-      readonly req: Layout<Readonly<Record<string, FieldKind>>>;
-      readonly reply: Layout<Readonly<Record<string, FieldKind>>>;
-    } = KCALLS[nr];
-    const seen = { name: nr, req: def.req.read(m.view) as Record<string, number> };
-    calls.push(seen);
-    const a = answer(seen);
-    const out = new Message();
-    const fields: Record<string, number> = {};
-    for (const k of Object.keys(def.reply.read(out.view))) fields[k] = a.reply?.[k] ?? 0;
-    out.set(a.status, def.reply, fields);
-    cpu.bytes.set(out.bytes, trap.msg);
-    input = a.status;
-  }
+  const { result, calls } = runWithFakeKernel((ctx) => doFork(vm, PM, req, ctx), answer);
+  return { ...result, calls };
 }
 
 describe("doFork", () => {
