@@ -43,6 +43,13 @@ function expectBadOption(options: BootOptions, option: string | RegExp): void {
 }
 
 describe("Machine.boot option validation", () => {
+  test("a program that is not a generator function stops the boot with a message naming it", () => {
+    const notGen = (() => 1) as unknown as Program;
+    expect(() => Machine.boot({ image: [{ name: "plain", program: notGen }] })).toThrow(
+      /plain.*not a generator function/,
+    );
+  });
+
   test.each<[string, BootOptions, string | RegExp]>([
     ["memoryBytes not a multiple of 4096", { memoryBytes: (1 << 20) + 1 }, "memoryBytes"],
     ["memoryBytes too small", { memoryBytes: 4096 }, "memoryBytes"],

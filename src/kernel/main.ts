@@ -10,6 +10,7 @@ import type { PhysAddr, VirAddr } from "../include/types.ts";
 import { UserCpuPort } from "./cpu_port.ts";
 import type { Kernel } from "./kernel.ts";
 import { panic } from "./panic.ts";
+import { startProgram } from "./program.ts";
 import {
   BILLABLE,
   NULL_PRIV_ID,
@@ -128,7 +129,9 @@ export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
       heapSize: s.heapSize,
     };
     p.context = ctx;
-    p.gen = s.program(ctx);
+    const gen = startProgram(s.program, ctx);
+    if (gen === undefined) panic(`bootProcs: the program of ${s.name} is not a generator function`);
+    p.gen = gen;
     p.rtsFlags = RTS_NO_PRIV;
     if (s.runnable) k.clearRts(p, RTS_NO_PRIV);
   }
