@@ -37,11 +37,6 @@ export class BitSet {
     this.#words.fill(0);
   }
 
-  copyFrom(other: BitSet): void {
-    if (other.size !== this.size) throw new RangeError("BitSet sizes differ");
-    this.#words.set(other.#words);
-  }
-
   isEmpty(): boolean {
     for (const w of this.#words) if (w !== 0) return false;
     return true;

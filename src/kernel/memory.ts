@@ -190,7 +190,7 @@ function fault(k: Kernel, va: number, code: number): number {
   return code;
 }
 
-/** Physical address of `va` in `p` for a read, or -1 (used by the CPU port and tests). */
+/** Physical address of `va` in `p` for a read, or -1 (`umap`; for tests and inspection). */
 export function umap(k: Kernel, p: Proc, va: VirAddr): PhysAddr | -1 {
   if (p.cr3 === 0) return -1;
   const pa = k.hw.mmu.translate(p.cr3, va, false, true);

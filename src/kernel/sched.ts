@@ -7,9 +7,7 @@ import { panic } from "./panic.ts";
 
 export const NR_SCHED_QUEUES = 16;
 export const TASK_Q = 0;
-export const MAX_USER_Q = 0;
 export const USER_Q = 7;
-export const MIN_USER_Q = NR_SCHED_QUEUES - 1;
 export const IDLE_Q = NR_SCHED_QUEUES - 1;
 
 export class RunQueues {
