@@ -29,6 +29,7 @@ export { malloc } from "../src/lib/runtime.ts";
 export { UMessage } from "../src/lib/umessage.ts";
 export { kernelCall, kernelCallAt } from "../src/lib/libsys/kernel_call.ts";
 export {
+  sysGetimage,
   sysGetinfo,
   sysGetkinfo,
   sysHz,

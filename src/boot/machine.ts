@@ -4,6 +4,7 @@
  * and returns a machine that can run to idle, be inspected and stream events.
  */
 import { NR_TASKS, VM_PROC_NR } from "../include/endpoint.ts";
+import { PROC_FULLVM } from "../include/kcall.ts";
 import { Hardware } from "../hw/machine.ts";
 import type { EventListener } from "../hw/events.ts";
 import { Kernel } from "../kernel/kernel.ts";
@@ -70,6 +71,7 @@ export class Machine {
         heapSize: as.heapSize,
         priv: r.priv,
         runnable: r.entry.runnable ?? true,
+        flags: PROC_FULLVM,
       };
     });
     bootProcs(m.kernel, specs);

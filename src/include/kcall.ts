@@ -152,6 +152,7 @@ export const KCALLS = {
       privFlags: "i32",
       initFlags: "i32",
       name: { bytes: 16 },
+      count: "i32",
     }),
   },
   /** T_ENDPT in; T_USER_TIME, T_SYSTEM_TIME, T_BOOT_TICKS out. */
@@ -228,6 +229,22 @@ export const KCALLS = {
 export type KcallName = keyof typeof KCALLS;
 export type KcallReq<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["req"]["read"]>;
 export type KcallReply<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["reply"]["read"]>;
+
+/** Boot image table flag: the process gets a page table of its own (MINIX `PROC_FULLVM`). */
+export const PROC_FULLVM = 0x100;
+/**
+ * One entry of the `GET_IMAGE` table (MINIX `struct boot_image`): every boot process in
+ * boot-image order, kernel tasks first. The reply's `count` says how many entries there are;
+ * the caller's buffer must hold them all (EINVAL otherwise).
+ */
+export const BOOT_IMAGE_ENTRY = defineStruct({
+  procNr: "i32",
+  flags: "u32",
+  quantum: "i32",
+  priority: "i32",
+  endpoint: "endpoint",
+  name: { bytes: 16 },
+});
 
 /** `GET_KINFO` result written to I_VAL_PTR: six u32 (see `KINFO_FIELDS`). */
 export const KINFO_FIELDS = ["nrProcs", "nrTasks", "nrSysProcs", "frames", "hz", "uptime"] as const;

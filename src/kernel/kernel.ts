@@ -4,7 +4,7 @@
  * `Kernel` (ipc/, system/, run.ts, …); this file only holds state and the flag helpers that
  * keep "runnable iff rtsFlags === 0 iff queued" true. MINIX: kernel/glo.h, kernel/proc.h.
  */
-import { NR_TASKS, slotOf, VM_PROC_NR } from "../include/endpoint.ts";
+import { NR_TASKS, slotOf, VM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
 import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
@@ -41,6 +41,17 @@ export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
   hz: 60,
 };
 
+/** One boot process as the kernel records it (MINIX `struct boot_image`). */
+export interface BootImageInfo {
+  readonly procNr: number;
+  /** PROC_FULLVM or 0. */
+  readonly flags: number;
+  readonly quantum: number;
+  readonly priority: number;
+  readonly endpoint: Endpoint;
+  readonly name: string;
+}
+
 export class Kernel {
   readonly hw: Hardware;
   readonly opts: KernelOptions;
@@ -63,6 +74,8 @@ export class Kernel {
   readonly kmsgView = new DataView(this.kmsg.buffer);
   /** Virtual address of the last fault seen by a kernel copy. */
   faultAddr = 0;
+  /** The boot image table (`image[]`), kernel tasks first; read with GET_IMAGE. */
+  readonly image: BootImageInfo[] = [];
 
   constructor(hw: Hardware, opts: KernelOptions) {
     this.hw = hw;

@@ -49,6 +49,8 @@ export interface BootProcSpec {
   readonly priv: BootPriv;
   /** False: the process waits in RTS_NO_PRIV until someone allows it. */
   readonly runnable: boolean;
+  /** Boot image flags (PROC_FULLVM; default 0). */
+  readonly flags?: number;
 }
 
 const TASKS: readonly (readonly [Endpoint, string, number, number])[] = [
@@ -69,6 +71,7 @@ export function initKernel(k: Kernel): void {
     p.priv = priv;
     p.priority = TASK_Q;
     p.rtsFlags = RTS_PROC_STOP;
+    k.image.push({ procNr: p.nr, flags: 0, quantum: 0, priority: TASK_Q, endpoint: ep, name });
   }
   const user = claim(k, INIT_PROC_NR, USER_PRIV_ID);
   user.trapMask = 1 << SENDREC;
@@ -95,6 +98,14 @@ export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
     p.ticksLeft = s.quantum;
     p.cr3 = s.cr3;
     p.program = s.program;
+    k.image.push({
+      procNr: s.slot,
+      flags: s.flags ?? 0,
+      quantum: s.quantum,
+      priority: s.priority,
+      endpoint: p.endpoint,
+      name: s.name,
+    });
     if (s.priv === "user") {
       p.priv = k.privs.byId(USER_PRIV_ID)!;
     } else {

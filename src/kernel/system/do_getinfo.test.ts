@@ -9,10 +9,12 @@ import {
   GET_WHOAMI,
   GETINFO_MAX_RANDOM,
   KINFO_SIZE,
+  PROC_FULLVM,
 } from "../../include/kcall.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
 import { PREEMPTIBLE, SYS_PROC } from "../priv.ts";
+import { USER_Q } from "../sched.ts";
 import {
   bootImage,
   malloc,
@@ -20,6 +22,7 @@ import {
   poke,
   recordEvents,
   runChecked,
+  sysGetimage,
   sysGetinfo,
   sysGetkinfo,
   sysHz,
@@ -89,6 +92,29 @@ describe("SYS_GETINFO", () => {
       },
     ]);
     expect(KINFO_SIZE).toBe(24);
+  });
+
+  test("GET_IMAGE lists the kernel tasks, then every boot process in image order", () => {
+    const got: unknown[] = [];
+    run(function* (ctx) {
+      got.push(yield* sysGetimage(ctx));
+    });
+    expect(got).toEqual([
+      [
+        expect.objectContaining({ procNr: -4, endpoint: -4, name: "idle" }),
+        expect.objectContaining({ procNr: -3, name: "clock" }),
+        expect.objectContaining({ procNr: -2, name: "system" }),
+        expect.objectContaining({ procNr: -1, name: "kernel" }),
+        {
+          procNr: 11,
+          flags: PROC_FULLVM,
+          quantum: 8,
+          priority: USER_Q,
+          endpoint: 11,
+          name: "getter",
+        },
+      ],
+    ]);
   });
 
   test("GET_HZ writes the clock rate", () => {

@@ -4,14 +4,18 @@
  * Caller:  every process with SYS_GETINFO in its call mask.
  * Request: request — GET_WHOAMI (reply in the message: endpt, privFlags, name),
  *          GET_KINFO (KINFO_SIZE bytes to valPtr), GET_HZ (u32 to valPtr),
- *          GET_RANDOMNESS (valLen bytes, 1..GETINFO_MAX_RANDOM, to valPtr).
+ *          GET_RANDOMNESS (valLen bytes, 1..GETINFO_MAX_RANDOM, to valPtr),
+ *          GET_IMAGE (the boot image table, BOOT_IMAGE_ENTRY each, to valPtr; valLen must
+ *          hold every entry; the reply's count says how many).
  * Reply:   status; EINVAL for other requests or bad lengths; EFAULT when valPtr cannot be
  *          made present. A page that is not present suspends the caller for VM.
  * MINIX:   minix/kernel/system/do_getinfo.c
  */
 import { EINVAL, OK } from "../../include/errno.ts";
 import {
+  BOOT_IMAGE_ENTRY,
   GET_HZ,
+  GET_IMAGE,
   GET_KINFO,
   GET_RANDOMNESS,
   GET_WHOAMI,
@@ -37,8 +41,27 @@ export function doGetinfo(k: Kernel, caller: Proc, m: KcallMsg<"SYS_GETINFO">): 
         privFlags: caller.priv?.flags ?? 0,
         initFlags: 0,
         name: new TextEncoder().encode(caller.name),
+        count: 0,
       });
       return OK;
+    case GET_IMAGE: {
+      const size = BOOT_IMAGE_ENTRY.size;
+      if (valLen < k.image.length * size) return EINVAL;
+      data = new Uint8Array(k.image.length * size);
+      k.image.forEach((e, i) => {
+        const at = new DataView(data.buffer, i * size, size);
+        BOOT_IMAGE_ENTRY.write(at, { ...e, name: new TextEncoder().encode(e.name) });
+      });
+      m.reply({
+        request,
+        endpt: caller.endpoint,
+        privFlags: 0,
+        initFlags: 0,
+        name: new Uint8Array(0),
+        count: k.image.length,
+      });
+      break;
+    }
     case GET_KINFO: {
       data = new Uint8Array(KINFO_SIZE);
       const v = new DataView(data.buffer);

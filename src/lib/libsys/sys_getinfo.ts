@@ -1,11 +1,13 @@
 /**
- * `sys_getinfo` family: whoami, kernel information, clock rate, randomness.
+ * `sys_getinfo` family: whoami, kernel information, clock rate, randomness, boot image.
  * MINIX: lib/libsys/sys_getinfo.c, sys_whoami.
  */
 import type { Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
+  BOOT_IMAGE_ENTRY,
   GET_HZ,
+  GET_IMAGE,
   GET_KINFO,
   GET_RANDOMNESS,
   GET_WHOAMI,
@@ -85,4 +87,42 @@ export function* sysHz(ctx: ProcessContext): Syscall {
 /** Fills `len` bytes at `buf` with randomness from the machine's seeded generator. */
 export function sysRandomness(ctx: ProcessContext, buf: VirAddr, len: number): Syscall {
   return sysGetinfo(ctx, GET_RANDOMNESS, buf, len);
+}
+
+/** One boot process as `sysGetimage` returns it. */
+export interface BootImage {
+  readonly procNr: number;
+  /** PROC_FULLVM or 0. */
+  readonly flags: number;
+  readonly quantum: number;
+  readonly priority: number;
+  readonly endpoint: Endpoint;
+  readonly name: string;
+}
+
+/** `sys_getimage`: the kernel's boot image table, kernel tasks first. */
+export function* sysGetimage(ctx: ProcessContext, maxEntries = 64): Syscall<BootImage[] | number> {
+  const size = BOOT_IMAGE_ENTRY.size;
+  const buf = malloc(ctx, maxEntries * size, 4);
+  const r = yield* kernelCall(ctx, "SYS_GETINFO", {
+    request: GET_IMAGE,
+    valPtr: buf,
+    valLen: maxEntries * size,
+    valPtr2: virAddr(0),
+    valLen2: 0,
+  });
+  if (r.status !== OK) return r.status;
+  const count = r.reply.count;
+  const bytes = new Uint8Array(count * size);
+  yield* load(ctx, buf, bytes);
+  const out: BootImage[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = BOOT_IMAGE_ENTRY.read(new DataView(bytes.buffer, i * size, size));
+    const end = e.name.indexOf(0);
+    out.push({
+      ...e,
+      name: new TextDecoder().decode(e.name.subarray(0, end < 0 ? undefined : end)),
+    });
+  }
+  return out;
 }
