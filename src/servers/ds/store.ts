@@ -1,0 +1,355 @@
+/**
+ * DS's tables: typed entries identified by (key, type), owned by the publisher's label, and
+ * one subscription per owner label with a pattern, a type filter and the set of entries
+ * changed since its owner last checked. Pure state: the server does the IPC and grants and
+ * passes callers in by name (the key of the LABEL entry whose value is their endpoint).
+ * Every operation checks everything before it changes anything. MINIX: servers/ds/store.c
+ * (MINIX-SPEC §5.2–5.9).
+ */
+import { RE2JS } from "re2js";
+import type { Endpoint } from "../../include/endpoint.ts";
+import {
+  DSF_IN_USE,
+  DSF_INITIAL,
+  DSF_MASK_INTERNAL,
+  DSF_MASK_TYPE,
+  DSF_OVERWRITE,
+  DSF_PRIV_OVERWRITE,
+  DSF_PRIV_RETRIEVE,
+  DSF_PRIV_SNAPSHOT,
+  DSF_PRIV_SUBSCRIBE,
+  DSF_TYPE_LABEL,
+  DSF_TYPE_MAP,
+  DSF_TYPE_U32,
+  type DsType,
+} from "../../include/ds.ts";
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC, EPERM, ESRCH, OK } from "../../include/errno.ts";
+
+export interface DsLimits {
+  /** Longest key in bytes, including the NUL (DS_MAX_KEYLEN). */
+  readonly maxKeyLen: number;
+  readonly maxEntries: number;
+  readonly maxSubs: number;
+  /** Largest STR/MEM value in bytes. */
+  readonly maxBlob: number;
+  /** Snapshots kept per MAP entry (NR_DS_SNAPSHOT). */
+  readonly nrSnapshots: number;
+}
+
+/** The label that owns boot-service labels and is the only one that may publish labels. */
+export const RS_LABEL = "rs";
+
+/** A value: a number for U32 and LABEL, bytes for STR and MEM, the mapped length for MAP. */
+export type DsValue = number | Uint8Array;
+
+export interface DsEntry {
+  readonly index: number;
+  readonly key: string;
+  readonly type: DsType;
+  /** DSF_PRIV_* bits. */
+  readonly flags: number;
+  readonly owner: string;
+  /** U32 and LABEL values; for MAP the mapped length. */
+  readonly num: number;
+  /** STR and MEM contents. */
+  readonly data: Uint8Array;
+  /** MAP: the snapshot ring (slot = index mod nrSnapshots) and the last index, -1 at first. */
+  readonly snapshots: (Uint8Array | undefined)[];
+  readonly sindex: number;
+}
+
+interface Entry {
+  index: number;
+  key: string;
+  type: DsType;
+  flags: number;
+  owner: string;
+  num: number;
+  data: Uint8Array;
+  snapshots: (Uint8Array | undefined)[];
+  sindex: number;
+}
+
+interface Subscription {
+  readonly owner: string;
+  readonly pattern: RE2JS;
+  readonly typeMask: number;
+  /** Indices of entries changed since the owner's last DS_CHECK. */
+  readonly changed: Set<number>;
+}
+
+/** What DS_CHECK reports: the next changed entry. */
+export interface DsChange {
+  readonly key: string;
+  readonly type: DsType;
+  readonly owner: string;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class DsStore {
+  readonly limits: DsLimits;
+  readonly #entries: (Entry | undefined)[] = [];
+  readonly #free: number[] = [];
+  /** `${type}:${key}` → entry. */
+  readonly #byKey = new Map<string, Entry>();
+  /** Endpoint → LABEL entry. */
+  readonly #labelByEp = new Map<number, Entry>();
+  readonly #subs = new Map<string, Subscription>();
+  #count = 0;
+
+  constructor(limits: DsLimits) {
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  get subscriptions(): number {
+    return this.#subs.size;
+  }
+
+  /** A key is 1..maxKeyLen-1 characters (the NUL takes the last byte). */
+  validKey(key: string): boolean {
+    return key.length >= 1 && key.length < this.limits.maxKeyLen;
+  }
+
+  /** The caller's name: the label whose value is `ep`, or undefined. */
+  nameOf(ep: Endpoint): string | undefined {
+    return this.#labelByEp.get(ep)?.key;
+  }
+
+  /** The endpoint a label names, or undefined. */
+  endpointOf(label: string): Endpoint | undefined {
+    const e = this.#byKey.get(slot(DSF_TYPE_LABEL, label));
+    return e === undefined ? undefined : (e.num as Endpoint);
+  }
+
+  get(key: string, type: DsType): DsEntry | undefined {
+    return this.#byKey.get(slot(type, key));
+  }
+
+  /** Every entry in index order (for inspection). */
+  *entries(): IterableIterator<DsEntry> {
+    for (const e of this.#entries) if (e !== undefined) yield e;
+  }
+
+  /**
+   * DS_PUBLISH (§5.4): store `value` under (key, type) for `caller`. Returns OK or EPERM (no
+   * name; a label from anyone but RS; overwrite not allowed), EINVAL (bad key or value; MAP
+   * with DSF_OVERWRITE), EEXIST (exists without DSF_OVERWRITE; a label whose endpoint another
+   * label has), ENOSPC (table full), E2BIG (value too large). A label overwritten through its
+   * endpoint is renamed. `notify` receives the labels of subscribers to wake.
+   */
+  publish(
+    caller: string | undefined,
+    key: string,
+    type: DsType,
+    flags: number,
+    value: DsValue,
+    notify: Set<string>,
+  ): number {
+    // Check.
+    if (caller === undefined) return EPERM;
+    if (type === DSF_TYPE_LABEL && caller !== RS_LABEL) return EPERM;
+    if (!this.validKey(key)) return EINVAL;
+    const overwrite = (flags & DSF_OVERWRITE) !== 0;
+    if (type === DSF_TYPE_MAP && overwrite) return EINVAL;
+    const numeric = typeof value === "number";
+    if (numeric !== (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL || type === DSF_TYPE_MAP)) {
+      return EINVAL;
+    }
+    if (!numeric && value.length > this.limits.maxBlob) return E2BIG;
+    // A label is found by its key, else by its value (labels are unique both ways).
+    let old = this.#byKey.get(slot(type, key));
+    const sameEp = type === DSF_TYPE_LABEL ? this.#labelByEp.get(value as number) : undefined;
+    if (old === undefined) old = sameEp;
+    else if (sameEp !== undefined && sameEp !== old) return EEXIST;
+    if (old !== undefined && !overwrite) return EEXIST;
+    if (old !== undefined && !this.#auth(old, caller, DSF_PRIV_OVERWRITE)) return EPERM;
+    if (old === undefined && this.#count >= this.limits.maxEntries) return ENOSPC;
+
+    // Act.
+    const e = old ?? this.#alloc(key, type);
+    if (e.key !== key) this.#rekey(e, key, notify);
+    if (type === DSF_TYPE_LABEL) {
+      this.#labelByEp.delete(e.num);
+      this.#labelByEp.set(value as number, e);
+    }
+    e.flags = flags & DSF_MASK_INTERNAL & ~DSF_MASK_TYPE & ~DSF_IN_USE;
+    e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : caller;
+    if (numeric) e.num = value >>> 0;
+    else e.data = value.slice();
+    this.#changed(e, true, notify);
+    return OK;
+  }
+
+  /** DS_RETRIEVE (§5.5): the entry, or ESRCH (missing) / EPERM (private to its owner). */
+  retrieve(caller: string | undefined, key: string, type: DsType): DsEntry | number {
+    if (!this.validKey(key)) return EINVAL;
+    const e = this.#byKey.get(slot(type, key));
+    if (e === undefined) return ESRCH;
+    if (!this.#auth(e, caller, DSF_PRIV_RETRIEVE)) return EPERM;
+    return e;
+  }
+
+  /**
+   * DS_DELETE (§5.6): only the owner deletes (EPERM); missing → ESRCH. Deleting a label also
+   * deletes every entry and the subscription its name owns. Subscribers of each deleted
+   * entry are woken and lose the entry's pending change.
+   */
+  delete(caller: string | undefined, key: string, type: DsType, notify: Set<string>): number {
+    if (!this.validKey(key)) return EINVAL;
+    const e = this.#byKey.get(slot(type, key));
+    if (e === undefined) return ESRCH;
+    if (caller === undefined || caller !== e.owner) return EPERM;
+    this.#remove(e, notify);
+    if (type === DSF_TYPE_LABEL) this.dropOwner(key, notify);
+    return OK;
+  }
+
+  /** Deletes every entry and the subscription owned by `owner` (its label went away). */
+  dropOwner(owner: string, notify: Set<string>): void {
+    this.#subs.delete(owner);
+    notify.delete(owner);
+    for (const e of this.#entries)
+      if (e !== undefined && e.owner === owner) this.#remove(e, notify);
+  }
+
+  /**
+   * DS_SUBSCRIBE (§5.7): `pattern` must match whole keys (an RE2 regular expression, linear
+   * time). Returns ESRCH (no name), EEXIST (already subscribed without DSF_OVERWRITE),
+   * ENOSPC (table full), EINVAL (pattern does not compile or is too long).
+   */
+  subscribe(
+    caller: string | undefined,
+    pattern: string,
+    flags: number,
+    notify: Set<string>,
+  ): number {
+    if (caller === undefined) return ESRCH;
+    if (!this.validKey(pattern)) return EINVAL;
+    const existing = this.#subs.get(caller);
+    if (existing !== undefined && (flags & DSF_OVERWRITE) === 0) return EEXIST;
+    if (existing === undefined && this.#subs.size >= this.limits.maxSubs) return ENOSPC;
+    let re: RE2JS;
+    try {
+      re = RE2JS.compile(pattern);
+    } catch {
+      return EINVAL;
+    }
+    const sub: Subscription = {
+      owner: caller,
+      pattern: re,
+      typeMask: flags & DSF_MASK_TYPE,
+      changed: new Set(),
+    };
+    this.#subs.set(caller, sub);
+    if ((flags & DSF_INITIAL) !== 0) {
+      for (const e of this.#entries) {
+        if (e !== undefined && this.#matches(sub, e)) sub.changed.add(e.index);
+      }
+      if (sub.changed.size > 0) notify.add(caller);
+    }
+    return OK;
+  }
+
+  /**
+   * DS_CHECK (§5.9): the lowest-numbered entry changed since the last check, which is then
+   * no longer pending. ESRCH without a name or a subscription, ENOENT when nothing changed.
+   */
+  check(caller: string | undefined): DsChange | number {
+    if (caller === undefined) return ESRCH;
+    const sub = this.#subs.get(caller);
+    if (sub === undefined) return ESRCH;
+    let lowest = -1;
+    for (const i of sub.changed) if (lowest < 0 || i < lowest) lowest = i;
+    if (lowest < 0) return ENOENT;
+    sub.changed.delete(lowest);
+    const e = this.#entries[lowest]!;
+    return { key: e.key, type: e.type, owner: e.owner };
+  }
+
+  /**
+   * DS_SNAPSHOT (§5.9): keeps `contents` as the MAP entry's next snapshot in a ring of
+   * `nrSnapshots` slots and returns its index. ESRCH (no such MAP entry), EPERM.
+   */
+  snapshot(caller: string | undefined, key: string, contents: Uint8Array): number {
+    const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
+    if (e === undefined) return ESRCH;
+    if (!this.#auth(e, caller, DSF_PRIV_SNAPSHOT)) return EPERM;
+    e.sindex++;
+    e.snapshots[e.sindex % this.limits.nrSnapshots] = contents.slice();
+    return e.sindex;
+  }
+
+  /** A kept snapshot of a MAP entry: the last `nrSnapshots` indices are valid. */
+  snapshotAt(e: DsEntry, index: number): Uint8Array | undefined {
+    if (!Number.isInteger(index) || index < 0 || index > e.sindex) return undefined;
+    if (index <= e.sindex - this.limits.nrSnapshots) return undefined;
+    return e.snapshots[index % this.limits.nrSnapshots];
+  }
+
+  #auth(e: Entry, caller: string | undefined, perm: number): boolean {
+    return (e.flags & perm) === 0 || caller === e.owner;
+  }
+
+  #matches(sub: Subscription, e: Entry): boolean {
+    if (sub.typeMask !== 0 && (sub.typeMask & e.type) === 0) return false;
+    if (!this.#auth(e, sub.owner, DSF_PRIV_SUBSCRIBE)) return false;
+    return sub.pattern.matches(e.key);
+  }
+
+  /** Marks `e` changed (set) or gone (clear) for every matching subscription. */
+  #changed(e: Entry, set: boolean, notify: Set<string>): void {
+    for (const sub of this.#subs.values()) {
+      if (!this.#matches(sub, e)) continue;
+      if (set) sub.changed.add(e.index);
+      else sub.changed.delete(e.index);
+      notify.add(sub.owner);
+    }
+  }
+
+  #alloc(key: string, type: DsType): Entry {
+    const index = this.#free.pop() ?? this.#entries.length;
+    const e: Entry = {
+      index,
+      key,
+      type,
+      flags: 0,
+      owner: "",
+      num: 0,
+      data: EMPTY,
+      snapshots: [],
+      sindex: -1,
+    };
+    this.#entries[index] = e;
+    this.#byKey.set(slot(type, key), e);
+    this.#count++;
+    return e;
+  }
+
+  /** A label renamed by an overwrite: subscribers of the old name see it go. */
+  #rekey(e: Entry, key: string, notify: Set<string>): void {
+    this.#changed(e, false, notify);
+    this.#byKey.delete(slot(e.type, e.key));
+    e.key = key;
+    this.#byKey.set(slot(e.type, key), e);
+  }
+
+  #remove(e: Entry, notify: Set<string>): void {
+    this.#changed(e, false, notify);
+    this.#byKey.delete(slot(e.type, e.key));
+    if (e.type === DSF_TYPE_LABEL && this.#labelByEp.get(e.num) === e) {
+      this.#labelByEp.delete(e.num);
+    }
+    this.#entries[e.index] = undefined;
+    this.#free.push(e.index);
+    this.#count--;
+  }
+}
+
+function slot(type: DsType, key: string): string {
+  return `${type}:${key}`;
+}
