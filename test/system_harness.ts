@@ -48,6 +48,13 @@ export {
 } from "../src/lib/libsys/sys_misc.ts";
 export { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../src/lib/libsys/sys_vmctl.ts";
 export { setForkEntry } from "../src/lib/fork.ts";
+export {
+  sysEndksig,
+  sysGetksig,
+  sysKill,
+  sysSigreturn,
+  sysSigsend,
+} from "../src/lib/libsys/sys_signal.ts";
 
 /** Boots a small machine with `image` (4 MiB, one tick every `cyclesPerTick` cycles). */
 export function bootImage(

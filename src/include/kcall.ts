@@ -195,6 +195,23 @@ export const KCALLS = {
   },
   /** SIG_ENDPT, SIG_NUMBER: cause a signal for a process. */
   SYS_KILL: { req: defineLayout({ endpt: "endpoint", sig: "i32" }), reply: none },
+  /**
+   * The calling signal manager fetches the next process it manages with pending kernel
+   * signals. Reply: SIG_ENDPT (NONE when there is none) and SIG_MAP, the pending set.
+   */
+  SYS_GETKSIG: {
+    req: none,
+    reply: defineLayout({ endpt: "endpoint", sigs: "u32" }),
+  },
+  /** SIG_ENDPT: the manager is done with this process's signals. */
+  SYS_ENDKSIG: { req: defineLayout({ endpt: "endpoint" }), reply: none },
+  /**
+   * SIG_ENDPT, SIG_NUMBER: push a signal frame on a user process — before it next runs, it
+   * runs the signal entry it registered (the "sigentry" trap) for `sig`.
+   */
+  SYS_SIGSEND: { req: defineLayout({ endpt: "endpoint", sig: "i32" }), reply: none },
+  /** SIG_ENDPT: pop the process's newest signal frame; it resumes where it was interrupted. */
+  SYS_SIGRETURN: { req: defineLayout({ endpt: "endpoint" }), reply: none },
   /** The caller asks to exit; no reply. */
   SYS_EXIT: { req: none, reply: none },
   /** PR_ENDPT: release a process slot. */

@@ -45,7 +45,18 @@ export interface ForkEntryTrap {
   readonly program: Program;
 }
 
-export type Trap = IpcTrap | SendaTrap | KcallTrap | PageFaultTrap | ForkEntryTrap;
+/**
+ * Names the process's signal entry: the code the kernel starts, with the signal number, when
+ * a signal frame is pushed on the process (SYS_SIGSEND) — MINIX's handler address and
+ * return trampoline in one. It runs before the interrupted code resumes; the frame is popped
+ * by SYS_SIGRETURN (or when the entry returns). Kept until exec; a fork child starts without.
+ */
+export interface SigEntryTrap {
+  readonly kind: "sigentry";
+  readonly entry: SigEntry;
+}
+
+export type Trap = IpcTrap | SendaTrap | KcallTrap | PageFaultTrap | ForkEntryTrap | SigEntryTrap;
 export type TrapResult = number;
 
 /** Result of a CPU-port access: OK (0) or a fault (the address is in `faultAddr`). */
@@ -79,3 +90,6 @@ export interface ProcessContext {
 
 /** A program: resumed with the trap result, returns its exit status. */
 export type Program = (ctx: ProcessContext) => Generator<Trap, number, TrapResult>;
+
+/** A signal entry: runs the handler of `sig` in the process (see SigEntryTrap). */
+export type SigEntry = (ctx: ProcessContext, sig: number) => Generator<Trap, number, TrapResult>;

@@ -10,6 +10,7 @@ import { blockedOn } from "./ipc/deadlock.ts";
 import { panic } from "./panic.ts";
 import { SYS_PROC } from "./priv.ts";
 import { RTS_NO_ENDPOINT, RTS_RECEIVING, RTS_SENDING, RTS_SLOT_FREE, type Proc } from "./proc.ts";
+import { resetSigFrames } from "./signal.ts";
 import { dropVmRequest } from "./vmrequest.ts";
 
 /** Steps 1–3: make `rc` unreachable and release everyone blocked on it. */
@@ -76,6 +77,7 @@ export function freeSlot(k: Kernel, rc: Proc): void {
   rc.trapIsIpc = false;
   rc.program = null;
   rc.forkEntry = null;
+  resetSigFrames(rc);
   rc.context = null;
   if (k.current === rc) k.current = null;
 }

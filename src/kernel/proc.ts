@@ -4,7 +4,7 @@
  */
 import { NONE, type Endpoint } from "../include/endpoint.ts";
 import { MESSAGE_SIZE } from "../include/message.ts";
-import type { Program, ProcessContext, Trap, TrapResult } from "../include/trap.ts";
+import type { Program, ProcessContext, SigEntry, Trap, TrapResult } from "../include/trap.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
 import type { Priv } from "./priv.ts";
 
@@ -79,6 +79,15 @@ export interface VmRequest {
   next: Proc | null;
 }
 
+/** What a signal frame saves: the interrupted code and its registers (MINIX sigcontext). */
+export interface SigFrame {
+  readonly gen: Generator<Trap, number, TrapResult> | null;
+  readonly retreg: TrapResult;
+  readonly ipcStatus: number;
+  readonly trap: Trap | null;
+  readonly trapIsIpc: boolean;
+}
+
 export class Proc {
   /** Slot number; kernel tasks are negative. */
   readonly nr: number;
@@ -135,6 +144,10 @@ export class Proc {
   forkEntry: Program | null = null;
   context: ProcessContext | null = null;
   gen: Generator<Trap, number, TrapResult> | null = null;
+  /** Signal entry (the "sigentry" trap), frames to push before it next runs, pushed frames. */
+  sigEntry: SigEntry | null = null;
+  sigDeliver = 0;
+  readonly sigFrames: SigFrame[] = [];
   /** The trap record the process is blocked in, written back when it resumes. */
   trap: Trap | null = null;
   /** `trap` is an IPC trap record, whose status register is written back on resume. */

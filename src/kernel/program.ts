@@ -3,7 +3,7 @@
  * user space, so the call is guarded: what throws, or returns something that is not an
  * iterator, is refused.
  */
-import type { Program, ProcessContext, Trap, TrapResult } from "../include/trap.ts";
+import type { Program, ProcessContext, SigEntry, Trap, TrapResult } from "../include/trap.ts";
 
 export function startProgram(
   program: Program,
@@ -17,4 +17,13 @@ export function startProgram(
   } catch {
     return undefined;
   }
+}
+
+/** Starts a signal entry for `sig`, guarded like `startProgram`. */
+export function startSigEntry(
+  entry: SigEntry,
+  ctx: ProcessContext,
+  sig: number,
+): Generator<Trap, number, TrapResult> | undefined {
+  return startProgram((c) => entry(c, sig), ctx);
 }

@@ -9,7 +9,7 @@ import { CLOCK } from "../include/endpoint.ts";
 import { EFAULT, EINVAL, OK, VMSUSPEND } from "../include/errno.ts";
 import { SENDA } from "../include/ipc.ts";
 import { M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
-import type { IpcTrap, Program, Trap } from "../include/trap.ts";
+import type { IpcTrap, Program, SigEntry, Trap } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 import { NONE } from "../include/endpoint.ts";
 import { SIGILL, SIGSEGV } from "../include/signal.ts";
@@ -22,7 +22,7 @@ import { copyMsgToProc } from "./memory.ts";
 import { pageFault } from "./pagefault.ts";
 import { KernelPanic } from "./panic.ts";
 import { MF_DELIVERMSG, MF_KCALL_RESUME, VMSTYPE_DELIVERMSG, type Proc } from "./proc.ts";
-import { causeSig } from "./signal.ts";
+import { causeSig, enterSigFrame, leaveSigFrame, programReturned } from "./signal.ts";
 import { kernelCall, resumeKernelCall } from "./system.ts";
 import { vmSuspend } from "./vmrequest.ts";
 
@@ -34,7 +34,8 @@ const T_IPC = 1;
 const T_KCALL = 2;
 const T_PAGEFAULT = 3;
 const T_FORKENTRY = 4;
-const T_BAD = 5;
+const T_SIGENTRY = 5;
+const T_BAD = 6;
 
 /** Registers of the trap being handled, decoded from the process's trap record. */
 const regs = {
@@ -44,6 +45,7 @@ const regs = {
   addr: 0,
   write: false,
   program: null as Program | null,
+  sigEntry: null as SigEntry | null,
 };
 
 function num(v: unknown): number {
@@ -89,6 +91,12 @@ function decodeTrap(t: unknown): void {
       const prog = (t as Record<string, unknown>).program;
       regs.kind = T_FORKENTRY;
       regs.program = typeof prog === "function" ? (prog as Program) : null;
+      return;
+    }
+    case "sigentry": {
+      const entry = (t as Record<string, unknown>).entry;
+      regs.kind = T_SIGENTRY;
+      regs.sigEntry = typeof entry === "function" ? (entry as SigEntry) : null;
       return;
     }
     default:
@@ -159,6 +167,7 @@ function deliverMsg(k: Kernel, p: Proc): void {
 }
 
 function resume(k: Kernel, p: Proc): void {
+  if (p.sigDeliver !== 0) enterSigFrame(k, p);
   const gen = p.gen;
   if (gen === null) {
     exitProc(k, p, 0, "no program");
@@ -169,7 +178,8 @@ function resume(k: Kernel, p: Proc): void {
     if (p.trapIsIpc) (last as IpcTrap).status = p.ipcStatus;
     const res = gen.next(p.retreg);
     if (res.done === true) {
-      exitProc(k, p, num(res.value) | 0, "exit");
+      // A signal entry that returns ends its frame; a program that returns exits.
+      if (!leaveSigFrame(p)) programReturned(k, p, num(res.value) | 0);
       return;
     }
     decodeTrap(res.value);
@@ -199,6 +209,12 @@ function handleTrap(k: Kernel, p: Proc): void {
       p.retreg = regs.program === null ? EINVAL : OK;
       if (regs.program !== null) p.forkEntry = regs.program;
       regs.program = null;
+      advance(k, COST.trap, p);
+      return;
+    case T_SIGENTRY:
+      p.retreg = regs.sigEntry === null ? EINVAL : OK;
+      if (regs.sigEntry !== null) p.sigEntry = regs.sigEntry;
+      regs.sigEntry = null;
       advance(k, COST.trap, p);
       return;
     case T_PAGEFAULT:

@@ -7,13 +7,15 @@
  * Request: endpt — the process; name, nameLen — the program's name in the caller's memory
  *          (1..PROGRAM_NAME_MAX bytes); argv, argvLen — its arguments in the caller's
  *          memory, each terminated by a NUL byte (0..EXEC_ARGV_MAX bytes; "" is no argument).
+ *          With endpt NONE only the name is looked up (PM's check before it asks VM for memory).
  * Reply:   status. EINVAL: not a live user-space process, bad lengths, or an argument block
  *          that does not end in NUL; EBUSY: the process is sending or waiting for VM (a page
  *          fault, a memory request) — PM execs a process blocked in its request, never one of
  *          those; ENOENT: no such program; EFAULT: a buffer VM cannot make present.
  *          Nothing changes unless the result is OK.
  * Effect:  the process gets a fresh generator of the program, with a new context (same data
- *          area, the new arguments), and its name. Its trap record, fork entry and return
+ *          area, the new arguments), and its name. Its trap record, fork entry, signal entry
+ *          and frames and return
  *          register are reset, a message not yet copied out or a kernel call to resume are
  *          dropped. If it was blocked RECEIVING (its SENDREC to PM) it is released from that
  *          receive without a reply, as in MINIX: the exec'd process simply starts anew. Other
@@ -40,6 +42,7 @@ import {
   VMSTYPE_KERNELCALL,
   type Proc,
 } from "../proc.ts";
+import { resetSigFrames } from "../signal.ts";
 import type { KcallMsg } from "../system.ts";
 import { copyFaulted } from "../vmrequest.ts";
 
@@ -48,11 +51,12 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 export function doExec(k: Kernel, caller: Proc, m: KcallMsg<"SYS_EXEC">): number {
   // Check.
   const { endpt, name, nameLen, argv, argvLen } = m.req;
-  const p = k.isokendpt(endpt);
-  if (p === undefined || p.isKernelTask) return EINVAL;
+  const p = endpt === NONE ? undefined : k.isokendpt(endpt);
+  if (endpt !== NONE && (p === undefined || p.isKernelTask)) return EINVAL;
   if (nameLen < 1 || nameLen > PROGRAM_NAME_MAX) return EINVAL;
   if (argvLen < 0 || argvLen > EXEC_ARGV_MAX) return EINVAL;
-  if ((p.rtsFlags & (RTS_SENDING | RTS_PAGEFAULT | RTS_VMREQUEST)) !== 0) return EBUSY;
+  if (p !== undefined && (p.rtsFlags & (RTS_SENDING | RTS_PAGEFAULT | RTS_VMREQUEST)) !== 0)
+    return EBUSY;
   const nameBytes = new Uint8Array(nameLen);
   if (copyFromProc(k, caller, name, nameBytes, 0, nameLen) !== OK) {
     return copyFaulted(k, caller, caller, name + nameLen - k.faultAddr, VMSTYPE_KERNELCALL);
@@ -66,6 +70,7 @@ export function doExec(k: Kernel, caller: Proc, m: KcallMsg<"SYS_EXEC">): number
   const progName = decoder.decode(nameBytes);
   const program = k.opts.programs?.get(progName);
   if (program === undefined) return ENOENT;
+  if (p === undefined) return OK;
   const old = p.context;
   const ctx: ProcessContext = {
     argv: args,
@@ -80,6 +85,7 @@ export function doExec(k: Kernel, caller: Proc, m: KcallMsg<"SYS_EXEC">): number
   p.name = progName;
   p.program = program;
   p.forkEntry = null;
+  resetSigFrames(p);
   p.context = ctx;
   p.gen = gen;
   p.trap = null;

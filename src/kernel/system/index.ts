@@ -10,12 +10,16 @@ import { doClear } from "./do_clear.ts";
 import { doDiagctl } from "./do_diagctl.ts";
 import { doExec } from "./do_exec.ts";
 import { doExit } from "./do_exit.ts";
+import { doEndksig } from "./do_endksig.ts";
 import { doFork } from "./do_fork.ts";
 import { doGetinfo } from "./do_getinfo.ts";
+import { doGetksig } from "./do_getksig.ts";
 import { doKill } from "./do_kill.ts";
 import { doPrivctl } from "./do_privctl.ts";
 import { doSetalarm } from "./do_setalarm.ts";
 import { doSetgrant } from "./do_setgrant.ts";
+import { doSigreturn } from "./do_sigreturn.ts";
+import { doSigsend } from "./do_sigsend.ts";
 import { doTimes } from "./do_times.ts";
 import { doVmctl } from "./do_vmctl.ts";
 
@@ -28,6 +32,10 @@ export const callVec = {
   SYS_PRIVCTL: doPrivctl, // set or change a process's privileges
   // Signal handling
   SYS_KILL: doKill, // cause a process to be signaled
+  SYS_GETKSIG: doGetksig, // signal manager checks for pending kernel signals
+  SYS_ENDKSIG: doEndksig, // signal manager is done with a process's signals
+  SYS_SIGSEND: doSigsend, // start a POSIX-style signal handler
+  SYS_SIGRETURN: doSigreturn, // return from a POSIX-style signal handler
   // Clock
   SYS_TIMES: doTimes, // process times and uptime
   SYS_SETALARM: doSetalarm, // schedule a CLOCK notification
