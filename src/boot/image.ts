@@ -3,9 +3,16 @@
  * Entries name their IPC targets and kernel calls by name; `resolveImage` turns them into
  * the kernel's boot specifications. MINIX: kernel/table.c `image[]`.
  */
-import { LAST_SPECIAL_PROC_NR, NONE, VM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
+import {
+  LAST_SPECIAL_PROC_NR,
+  NONE,
+  RS_PROC_NR,
+  VM_PROC_NR,
+  type Endpoint,
+} from "../include/endpoint.ts";
 import { IPC_CALLS, type IpcCallName } from "../include/ipc.ts";
 import { KCALL_NR, type KcallNrName } from "../include/kcall.ts";
+import { RS_MAX_LABEL_LEN, SF_NEED_COPY, SF_USE_COPY } from "../include/rs.ts";
 import type { Program } from "../include/trap.ts";
 import { NR_SCHED_QUEUES, USER_Q } from "../kernel/sched.ts";
 import { PREEMPTIBLE, SYS_PROC } from "../kernel/priv.ts";
@@ -44,6 +51,25 @@ export interface BootImageEntry {
    * demand-zero memory that VM serves. Without it, the loader maps all memory eagerly.
    */
   readonly vm?: boolean;
+  /**
+   * This entry is RS, the root system process (it must be in RS's slot): only it runs at boot,
+   * every other boot process waits in RTS_NO_PRIV until RS gives it privileges, and the loader
+   * leaves RS its boot tables. Without it a process in RS's slot is an ordinary one.
+   */
+  readonly rs?: boolean;
+  /**
+   * Boot image flag PROC_FULLVM (default true): the process gets a page table of its own that
+   * VM manages. Without it (rs, pm, vm in MINIX) the loader maps its data at boot, so it can
+   * run before VM does.
+   */
+  readonly fullvm?: boolean;
+  /**
+   * RS's sys flags for this boot service (SF_* of include/rs.ts; only with RS in the image).
+   * Default SF_NEED_COPY | SF_USE_COPY: RS keeps the program to restart it from.
+   */
+  readonly sysFlags?: number;
+  /** Heartbeat period in ticks (0 = RS does not ping it; default 0). */
+  readonly period?: number;
 }
 
 export interface ResolvedEntry {
@@ -53,6 +79,9 @@ export interface ResolvedEntry {
   readonly quantum: number;
   readonly dataPages: number;
   readonly priv: BootPriv;
+  readonly fullvm: boolean;
+  readonly sysFlags: number;
+  readonly period: number;
 }
 
 /** Validates the image and assigns slots; throws an Error naming the bad entry. */
@@ -81,6 +110,7 @@ export function resolveImage(
     if (used.has(slot)) bad(i, `${e.name}: slot ${slot} given twice`);
     if (e.vm === true && slot !== VM_PROC_NR)
       bad(i, `${e.name}: the VM server must be in slot ${VM_PROC_NR}`);
+    if (e.rs === true && slot !== RS_PROC_NR) bad(i, `${e.name}: RS must be in slot ${RS_PROC_NR}`);
     used.add(slot);
     slots.set(e.name, slot);
   });
@@ -95,8 +125,22 @@ export function resolveImage(
     if (!Number.isInteger(dataPages) || dataPages < 1 || dataPages > 65536) {
       bad(i, `${e.name}: dataPages must be in 1..65536`);
     }
+    const sysFlags = e.sysFlags ?? SF_NEED_COPY | SF_USE_COPY;
+    if (!Number.isInteger(sysFlags) || sysFlags < 0 || sysFlags > 0xf) {
+      bad(i, `${e.name}: sysFlags must be a combination of SF_* flags`);
+    }
+    const period = e.period ?? 0;
+    if (!Number.isInteger(period) || period < 0 || period > 1_000_000) {
+      bad(i, `${e.name}: period must be an integer in 0..1000000`);
+    }
+    if (new TextEncoder().encode(e.name).length >= RS_MAX_LABEL_LEN) {
+      bad(i, `${e.name}: name longer than ${RS_MAX_LABEL_LEN - 1} bytes`);
+    }
     return {
       entry: e,
+      fullvm: e.fullvm ?? true,
+      sysFlags,
+      period,
       slot: slots.get(e.name)!,
       priority,
       quantum: q,

@@ -4,7 +4,9 @@
  * and returns a machine that can run to idle, be inspected and stream events.
  */
 import { NR_TASKS, VM_PROC_NR } from "../include/endpoint.ts";
-import { PROC_FULLVM } from "../include/kcall.ts";
+import { PROC_FULLVM, PROC_ROOT } from "../include/kcall.ts";
+import { SF_USE_COPY } from "../include/rs.ts";
+import type { Program } from "../include/trap.ts";
 import { Hardware } from "../hw/machine.ts";
 import type { EventListener } from "../hw/events.ts";
 import { Kernel } from "../kernel/kernel.ts";
@@ -12,13 +14,37 @@ import { bootProcs, initKernel } from "../kernel/main.ts";
 import { KernelPanic } from "../kernel/panic.ts";
 import { runUntilIdle, step } from "../kernel/run.ts";
 import { demoImage } from "./demo.ts";
-import { resolveImage } from "./image.ts";
+import { resolveImage, type ResolvedEntry } from "./image.ts";
+import { rsEntryOf } from "./rs_bootinfo.ts";
 import { snapshot, type Snapshot } from "./inspect.ts";
 import { FrameAllocator } from "./loader.ts";
 import { loadSpaces } from "./spaces.ts";
 import { resolveOptions, type BootOptions, type ResolvedOptions } from "./options.ts";
 
 export const VERSION = "0.1.0";
+
+/**
+ * RS's boot image buffer: with RS in the image, the program of every boot service whose sys
+ * flags keep a copy (SF_USE_COPY) is registered in the program table under its name, so RS can
+ * start it again. A name already in the `programs` option is an error.
+ */
+function bootCopies(
+  entries: readonly ResolvedEntry[],
+  opts: ResolvedOptions,
+): ReadonlyMap<string, Program> {
+  const copies = new Map<string, Program>();
+  if (rsEntryOf(entries) === undefined) return copies;
+  for (const r of entries) {
+    if ((r.sysFlags & SF_USE_COPY) === 0) continue;
+    if (Object.hasOwn(opts.programs, r.entry.name)) {
+      throw new Error(
+        `Invalid boot option programs: ${r.entry.name} is also a boot service RS keeps a copy of`,
+      );
+    }
+    copies.set(r.entry.name, r.entry.program);
+  }
+  return copies;
+}
 
 export class Machine {
   readonly options: ResolvedOptions;
@@ -28,7 +54,7 @@ export class Machine {
   /** The boot loader's frame allocator (the memory VM will take over). */
   readonly frames: FrameAllocator;
 
-  private constructor(options: ResolvedOptions) {
+  private constructor(options: ResolvedOptions, bootCopies: ReadonlyMap<string, Program>) {
     this.options = options;
     this.hw = new Hardware({
       memoryBytes: options.memoryBytes,
@@ -41,7 +67,10 @@ export class Machine {
       quantumTicks: options.quantumTicks,
       vmSlot: VM_PROC_NR,
       hz: options.hz,
-      programs: new Map(Object.entries(options.programs).map(([n, p]) => [n, p.program])),
+      programs: new Map([
+        ...Object.entries(options.programs).map(([n, p]) => [n, p.program] as const),
+        ...bootCopies,
+      ]),
     });
     this.frames = new FrameAllocator(this.hw);
   }
@@ -50,7 +79,7 @@ export class Machine {
   static boot(options: BootOptions = {}): Machine {
     const opts = resolveOptions(options, demoImage);
     const entries = resolveImage(opts.image, opts.nrProcs, opts.quantumTicks);
-    const m = new Machine(opts);
+    const m = new Machine(opts, bootCopies(entries, opts));
     const con = m.hw.console;
     con.write(
       `MINIX-TS ${VERSION}. Simulated machine, ${opts.memoryBytes >>> 20} MiB, seed ${opts.seed}.\n`,
@@ -71,7 +100,8 @@ export class Machine {
         heapSize: as.heapSize,
         priv: r.priv,
         runnable: r.entry.runnable ?? true,
-        flags: PROC_FULLVM,
+        flags: (r.fullvm ? PROC_FULLVM : 0) | (r.entry.rs === true ? PROC_ROOT : 0),
+        root: r.entry.rs === true,
       };
     });
     bootProcs(m.kernel, specs);

@@ -1,9 +1,15 @@
 /** Boot image entries of the system servers that exist so far. */
-import { VM_PROC_NR } from "../include/endpoint.ts";
+import { RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
+import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT } from "../include/rs.ts";
+import { rsMain } from "../servers/rs/main.ts";
 import { vmMain } from "../servers/vm/main.ts";
 import type { BootImageEntry } from "./image.ts";
 
-/** The VM server in its fixed slot, above ordinary processes in priority. */
+/**
+ * The VM server in its fixed slot, above ordinary processes in priority. Not PROC_FULLVM (its
+ * memory is mapped by the loader); with RS, a core service RS initialises first (SF_SYNCH_BOOT)
+ * and cannot restart (no copy).
+ */
 export const vmEntry: BootImageEntry = {
   name: "vm",
   slot: VM_PROC_NR,
@@ -11,4 +17,21 @@ export const vmEntry: BootImageEntry = {
   priority: 2,
   dataPages: 16,
   vm: true,
+  fullvm: false,
+  sysFlags: SF_CORE_SRV | SF_NEED_COPY | SF_SYNCH_BOOT,
+};
+
+/**
+ * RS, the root system process: the only process the kernel lets run at boot. Not PROC_FULLVM:
+ * its memory (with the boot tables) is mapped by the loader, as it runs before VM.
+ */
+export const rsEntry: BootImageEntry = {
+  name: "rs",
+  slot: RS_PROC_NR,
+  program: rsMain,
+  priority: 4,
+  dataPages: 16,
+  rs: true,
+  fullvm: false,
+  sysFlags: SF_CORE_SRV | SF_NEED_COPY,
 };

@@ -20,6 +20,7 @@ import {
 import type { Hardware } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import type { ResolvedEntry } from "./image.ts";
+import { encodeRsBootinfo, RS_BOOTINFO_PAGES, rsEntryOf, writeRsBootinfo } from "./rs_bootinfo.ts";
 import {
   buildAddressSpace,
   DATA_BASE,
@@ -37,8 +38,37 @@ export function loadSpaces(
   entries: readonly ResolvedEntry[],
   vmSanity: boolean,
 ): AddressSpace[] {
+  const rs = rsEntryOf(entries);
+  const rsInfo = rs === undefined ? undefined : encodeRsBootinfo(entries);
+  const spaces = buildSpaces(hw, frames, entries, vmSanity);
+  if (rs !== undefined && rsInfo !== undefined) {
+    writeRsBootinfo(hw, spaces[entries.indexOf(rs)]!.cr3, rsInfo);
+  }
+  return spaces;
+}
+
+/**
+ * An address space whose data is mapped now: VM's and every process without PROC_FULLVM
+ * (they run before VM can serve faults). RS's first pages hold its boot information.
+ */
+function eagerSpace(hw: Hardware, frames: FrameAllocator, r: ResolvedEntry): AddressSpace {
+  const skip = r.entry.rs === true ? RS_BOOTINFO_PAGES : 0;
+  const as = buildAddressSpace(hw, frames, skip + r.dataPages);
+  return {
+    cr3: as.cr3,
+    heapBase: virAddr(as.heapBase + skip * PAGE_SIZE),
+    heapSize: r.dataPages * PAGE_SIZE,
+  };
+}
+
+function buildSpaces(
+  hw: Hardware,
+  frames: FrameAllocator,
+  entries: readonly ResolvedEntry[],
+  vmSanity: boolean,
+): AddressSpace[] {
   const vmEntry = entries.find((r) => r.entry.vm === true);
-  if (vmEntry === undefined) return entries.map((r) => buildAddressSpace(hw, frames, r.dataPages));
+  if (vmEntry === undefined) return entries.map((r) => eagerSpace(hw, frames, r));
 
   if (hw.mem.size > VM_PHYS_MAX) {
     throw new Error(`Invalid boot option memoryBytes: at most ${VM_PHYS_MAX >>> 20} MiB with VM`);
@@ -50,6 +80,7 @@ export function loadSpaces(
   }
   if (VM_BOOTINFO_ADDR !== (DATA_BASE as number)) throw new Error("VM boot information misplaced");
   const spaces = entries.map((r) => {
+    if (r !== vmEntry && !r.fullvm) return eagerSpace(hw, frames, r);
     if (r !== vmEntry) {
       const dir = buildAddressSpace(hw, frames, 0);
       return { ...dir, heapSize: r.dataPages * PAGE_SIZE };
@@ -78,11 +109,13 @@ export function loadSpaces(
   others.forEach((r, i) => {
     const as = spaces[entries.indexOf(r)]!;
     const at = new DataView(info.buffer, VM_BOOTINFO.size + i * VM_BOOTPROC.size);
+    // A process mapped at boot: its whole data area (RS's boot information included).
+    const start = r.fullvm ? as.heapBase : DATA_BASE;
     VM_BOOTPROC.write(at, {
       endpoint: r.slot as never,
       cr3: as.cr3,
-      dataStart: as.heapBase,
-      dataPages: r.dataPages,
+      dataStart: start,
+      dataPages: (as.heapBase - start) / PAGE_SIZE + r.dataPages,
     });
   });
   for (let off = 0; off < info.length; off += PAGE_SIZE) {

@@ -239,6 +239,8 @@ export const KCALLS = {
       addr2: "vir",
     }),
   },
+  /** The message (address, length in the caller): halt the machine with it. */
+  SYS_ABORT: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
   /** DIAG_BUF, DIAG_LEN: print bytes of the caller's memory on the console. */
   SYS_DIAGCTL: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
 } as const satisfies { readonly [K in KcallNrName]?: CallDef<Readonly<Record<string, FieldKind>>> };
@@ -249,6 +251,11 @@ export type KcallReply<K extends KcallName> = ReturnType<(typeof KCALLS)[K]["rep
 
 /** Boot image table flag: the process gets a page table of its own (MINIX `PROC_FULLVM`). */
 export const PROC_FULLVM = 0x100;
+/**
+ * Boot image table flag (not MINIX's): this entry is the root system process the kernel booted
+ * through (RS). SEF waits for RS's init request only when the image has it.
+ */
+export const PROC_ROOT = 0x200;
 /**
  * One entry of the `GET_IMAGE` table (MINIX `struct boot_image`): every boot process in
  * boot-image order, kernel tasks first. The reply's `count` says how many entries there are;

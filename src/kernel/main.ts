@@ -1,9 +1,21 @@
 /**
  * Kernel start-up: the kernel tasks at negative slots, the shared user privilege structure,
- * and the boot processes of the image, each with its privileges and address space already
- * prepared by the boot loader. MINIX: kernel/main.c `main`, kernel/table.c.
+ * and the boot processes of the image with their address spaces already prepared by the boot
+ * loader. When the image marks its process in RS's slot as root, RS is the root system process (seed 002):
+ * only it gets privileges (RSYS defaults) and runs; every other boot process waits in
+ * RTS_NO_PRIV, pointing at the shared user structure (no structure of its own), until RS sets
+ * and allows its privileges. Images without RS get each entry's privileges here.
+ * MINIX: kernel/main.c `main`, kernel/table.c.
  */
-import { CLOCK, IDLE, INIT_PROC_NR, KERNEL, SYSTEM, type Endpoint } from "../include/endpoint.ts";
+import {
+  CLOCK,
+  IDLE,
+  INIT_PROC_NR,
+  KERNEL,
+  RS_PROC_NR,
+  SYSTEM,
+  type Endpoint,
+} from "../include/endpoint.ts";
 import { SENDREC } from "../include/ipc.ts";
 import type { Program, ProcessContext } from "../include/trap.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
@@ -14,7 +26,9 @@ import { startProgram } from "./program.ts";
 import {
   BILLABLE,
   NULL_PRIV_ID,
+  PREEMPTIBLE,
   RECEIVE_ONLY_MASK,
+  setSendtoBit,
   staticPrivId,
   SYS_PROC,
   USER_PRIV_ID,
@@ -51,6 +65,8 @@ export interface BootProcSpec {
   readonly runnable: boolean;
   /** Boot image flags (PROC_FULLVM; default 0). */
   readonly flags?: number;
+  /** This is RS (in RS's slot), the root system process: boot through RS. */
+  readonly root?: boolean;
 }
 
 const TASKS: readonly (readonly [Endpoint, string, number, number])[] = [
@@ -85,8 +101,36 @@ function claim(k: Kernel, slot: number, id: number): Priv {
   return r;
 }
 
+/** `RSYS_F`: flags of the root system process. */
+export const RSYS_F = SYS_PROC | PREEMPTIBLE;
+
 /** Installs the boot processes; privileges are resolved after all slots are known. */
 export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
+  const rsBoot = specs.some((s) => s.root === true);
+  if (rsBoot && specs.some((s) => s.root === true && s.slot !== (RS_PROC_NR as number))) {
+    panic("bootProcs: the root system process must be in RS's slot");
+  }
+  installProcs(k, specs);
+  if (rsBoot) setRootPrivs(k, specs);
+  else setImagePrivs(k, specs);
+  for (const s of specs) {
+    const p = k.procAddr(s.slot)!;
+    const ctx: ProcessContext = {
+      argv: s.argv,
+      cpu: new UserCpuPort(k, p),
+      heapBase: s.heapBase,
+      heapSize: s.heapSize,
+    };
+    p.context = ctx;
+    const gen = startProgram(s.program, ctx);
+    if (gen === undefined) panic(`bootProcs: the program of ${s.name} is not a generator function`);
+    p.gen = gen;
+    p.rtsFlags = RTS_NO_PRIV;
+    if (rsBoot ? s.slot === (RS_PROC_NR as number) : s.runnable) k.clearRts(p, RTS_NO_PRIV);
+  }
+}
+
+function installProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
   for (const s of specs) {
     const p = k.procAddr(s.slot);
     if (p === undefined || p.isKernelTask) panic(`bootProcs: bad slot ${s.slot} for ${s.name}`);
@@ -106,6 +150,35 @@ export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
       endpoint: p.endpoint,
       name: s.name,
     });
+  }
+}
+
+/**
+ * Boot through RS: RS gets its static structure with the RSYS defaults (all traps, targets
+ * and kernel calls, its own signal manager); every other process shares the user structure.
+ */
+function setRootPrivs(k: Kernel, specs: readonly BootProcSpec[]): void {
+  const user = k.privs.byId(USER_PRIV_ID)!;
+  for (const s of specs) {
+    const p = k.procAddr(s.slot)!;
+    if (s.slot !== (RS_PROC_NR as number)) {
+      p.priv = user;
+      continue;
+    }
+    const priv = claim(k, s.slot, staticPrivId(s.slot));
+    priv.flags = RSYS_F;
+    priv.trapMask = 0xffffffff;
+    priv.sigMgr = p.endpoint;
+    priv.kCallMask.setAll();
+    p.priv = priv;
+    for (let id = 0; id < k.privs.size; id++) setSendtoBit(k.privs, priv, id);
+  }
+}
+
+/** Boot without RS: every entry's privileges come from the image. */
+function setImagePrivs(k: Kernel, specs: readonly BootProcSpec[]): void {
+  for (const s of specs) {
+    const p = k.procAddr(s.slot)!;
     if (s.priv === "user") {
       p.priv = k.privs.byId(USER_PRIV_ID)!;
     } else {
@@ -130,20 +203,5 @@ export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
     if (s.priv.ipcTo === "all") {
       for (const t of [CLOCK, SYSTEM]) priv.ipcTo.set(staticPrivId(t));
     }
-  }
-  for (const s of specs) {
-    const p = k.procAddr(s.slot)!;
-    const ctx: ProcessContext = {
-      argv: s.argv,
-      cpu: new UserCpuPort(k, p),
-      heapBase: s.heapBase,
-      heapSize: s.heapSize,
-    };
-    p.context = ctx;
-    const gen = startProgram(s.program, ctx);
-    if (gen === undefined) panic(`bootProcs: the program of ${s.name} is not a generator function`);
-    p.gen = gen;
-    p.rtsFlags = RTS_NO_PRIV;
-    if (s.runnable) k.clearRts(p, RTS_NO_PRIV);
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { KcallName } from "../../include/kcall.ts";
 import type { KcallHandler } from "../system.ts";
+import { doAbort } from "./do_abort.ts";
 import { doClear } from "./do_clear.ts";
 import { doDiagctl } from "./do_diagctl.ts";
 import { doExec } from "./do_exec.ts";
@@ -42,6 +43,7 @@ export const callVec = {
   // System information and diagnostics
   SYS_GETINFO: doGetinfo, // copy kernel information to the caller
   SYS_DIAGCTL: doDiagctl, // print on the console
+  SYS_ABORT: doAbort, // a system process halts the machine
   // Memory
   SYS_SETGRANT: doSetgrant, // install the caller's grant table
   SYS_VMCTL: doVmctl, // VM's control of page tables and memory requests

@@ -1,7 +1,8 @@
 /**
  * The VM server's main loop. At start it reads the boot information the loader left in its
  * memory and takes over all free physical memory and the boot processes' address spaces.
- * Then it serves one message at a time:
+ * Then it starts through SEF (with RS in the image: RS_INIT, first of all services, as
+ * SF_SYNCH_BOOT) and serves one message at a time (pings from RS are answered by SEF):
  * - a notification from SYSTEM carrying SIGKMEM: the kernel's memory requests
  *   (VMCTL_MEMREQ_GET … VMCTL_MEMREQ_REPLY), until none is left;
  * - VM_PAGEFAULT sent by the kernel on behalf of a faulting process: map a demand-zero page
@@ -17,7 +18,7 @@
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
  * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */
-import { ANY, SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
+import { SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, ENOSYS, EPERM, OK } from "../../include/errno.ts";
 import { ipcStatusFromKernel, isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
 import { VMCTL_FLUSHTLB } from "../../include/kcall.ts";
@@ -38,7 +39,8 @@ import {
   type VmCallName,
   type VmReq,
 } from "../../include/vm.ts";
-import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { sefReceive, sefStartup } from "../../lib/sef.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import {
   sysVmctl,
@@ -115,10 +117,11 @@ export function* vmMain(ctx: ProcessContext): Syscall {
   const enabled = yield* sysVmctlEnablePaging(ctx);
   if (enabled !== OK) throw new VmSanityError(`VMCTL_ENABLE_PAGING failed: ${enabled}`);
   if (sanity) vm.check();
+  yield* sefStartup(ctx);
   const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
   const status: IpcStatus = { value: 0 };
   for (;;) {
-    if ((yield* receive(ANY, um.va, status)) !== OK) continue;
+    if ((yield* sefReceive(ctx, um, status)) !== OK) continue;
     const m = yield* um.get();
     if (isIpcNotify(status.value)) {
       if (m.source === SYSTEM && (m.get(NOTIFY_LAYOUT).arg & (1 << SIGKMEM)) !== 0) {

@@ -1,0 +1,51 @@
+/**
+ * The RS client library: requests to the reincarnation server by SENDREC, as `service` and
+ * clients use them (`rs_lookup`, `minix_rs_lookup` in MINIX lib/libsys/rs.c). Each returns
+ * RS's status (negative error) or its reply fields.
+ */
+import { RS_PROC_NR, type Endpoint } from "../include/endpoint.ts";
+import { OK } from "../include/errno.ts";
+import type { FieldKind, Layout } from "../include/message.ts";
+import { RS_CALLS, type RsCallName, type RsReply, type RsReq } from "../include/rs.ts";
+import type { ProcessContext } from "../include/trap.ts";
+import { sendrec, type Syscall } from "./ipc.ts";
+import { lib } from "./runtime.ts";
+
+export interface RsResult<K extends RsCallName> {
+  readonly status: number;
+  readonly reply: RsReply<K>;
+}
+
+/** One request to RS; the status is RS's `m_type` (or the SENDREC error). */
+export function* rsCall<K extends RsCallName>(
+  ctx: ProcessContext,
+  call: K,
+  req: RsReq<K>,
+): Syscall<RsResult<K>> {
+  const um = lib(ctx).scratch;
+  const def = RS_CALLS[call];
+  const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
+  um.m.set(def.nr, layout, req);
+  yield* um.put();
+  const r = yield* sendrec(RS_PROC_NR, um.va);
+  const m = yield* um.get();
+  const status = r !== OK ? r : m.type;
+  return { status, reply: def.reply.read(m.view) };
+}
+
+/** A label (at most 15 bytes of UTF-8) as RS's fixed-size field. */
+export function encodeLabel(label: string): Uint8Array {
+  return new TextEncoder().encode(label);
+}
+
+/** A NUL-padded byte field as a string. */
+export function decodeName(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(bytes.subarray(0, end < 0 ? undefined : end));
+}
+
+/** `rs_lookup`: the endpoint of the service with `label`, or a negative error (ESRCH). */
+export function* rsLookup(ctx: ProcessContext, label: string): Syscall<Endpoint | number> {
+  const r = yield* rsCall(ctx, "RS_LOOKUP", { label: encodeLabel(label) });
+  return r.status === OK ? r.reply.endpoint : r.status;
+}

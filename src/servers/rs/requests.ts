@@ -1,0 +1,196 @@
+/**
+ * RS's requests (MINIX servers/rs/request.c, MINIX-SPEC §6.5), one handler each; the table is
+ * checked complete against RS_CALLS. Changing a service (UP, DOWN, REFRESH, RESTART) needs a
+ * privileged caller: a system service RS manages, or a user process PM reports as root
+ * (uid 0); the target must exist (ESRCH), must not be RS (EPERM) nor initialising (EBUSY), and
+ * a core service cannot be brought down (EPERM). LOOKUP and LIST are open to everyone. A
+ * malformed request is answered with an error; RS never trusts a field.
+ */
+import { NONE, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import { E2BIG, EBUSY, EINVAL, EPERM, ESRCH, OK } from "../../include/errno.ts";
+import { PROGRAM_NAME_MAX } from "../../include/kcall.ts";
+import {
+  RS_EXITING,
+  RS_INITIALIZING,
+  RS_MAX_LABEL_LEN,
+  RS_REFRESHING,
+  SEF_INIT_FRESH,
+  SF_CORE_SRV,
+  SF_NEED_COPY,
+  SF_USE_COPY,
+  type RsCallName,
+  type RsReply,
+  type RsReq,
+} from "../../include/rs.ts";
+import { SIGKILL, SIGTERM } from "../../include/signal.ts";
+import type { Syscall } from "../../lib/ipc.ts";
+import { decodeName } from "../../lib/rs.ts";
+import { kill, restart, startService } from "./manager.ts";
+import { rsUidOf } from "./pm_calls.ts";
+import { newRproc, type Rproc } from "./rproc.ts";
+import { PREEMPTIBLE, SYS_PROC, type RsState } from "./state.ts";
+
+/** A handler's answer: the status and reply fields now, or LATER (a deferred reply). */
+export type RsAnswer<K extends RsCallName> = { status: number; reply?: RsReply<K> } | "later";
+
+type RsHandler<K extends RsCallName> = (
+  rs: RsState,
+  caller: Endpoint,
+  req: RsReq<K>,
+) => Syscall<RsAnswer<K>>;
+
+/** Largest heartbeat period RS_UP accepts (ticks). */
+const MAX_PERIOD = 1_000_000;
+
+function* privileged(rs: RsState, caller: Endpoint): Syscall<boolean> {
+  const rp = rs.table.byEndpoint(caller);
+  if (rp !== undefined && rp.priv !== "user") return true;
+  return (yield* rsUidOf(rs.ctx, caller)) === 0;
+}
+
+/** The target of a change request, or the error to answer. */
+function* target(rs: RsState, caller: Endpoint, label: string): Syscall<Rproc | number> {
+  if (!(yield* privileged(rs, caller))) return EPERM;
+  const rp = rs.table.byLabel(label);
+  if (rp === undefined || rp.priv === "user") return ESRCH;
+  if (rp.endpoint === RS_PROC_NR) return EPERM;
+  if ((rp.flags & RS_INITIALIZING) !== 0 || rp.lateReply !== NONE) return EBUSY;
+  return rp;
+}
+
+const err = (status: number): { status: number } => ({ status });
+
+function* doUp(rs: RsState, caller: Endpoint, req: RsReq<"RS_UP">): Syscall<RsAnswer<"RS_UP">> {
+  if (!(yield* privileged(rs, caller))) return err(EPERM);
+  const program = decodeName(req.program);
+  const label = decodeName(req.label) || program;
+  if (program === "" || new TextEncoder().encode(program).length > PROGRAM_NAME_MAX) {
+    return err(EINVAL);
+  }
+  if (new TextEncoder().encode(label).length >= RS_MAX_LABEL_LEN) return err(E2BIG);
+  if (!Number.isInteger(req.period) || req.period < 0 || req.period > MAX_PERIOD) {
+    return err(EINVAL);
+  }
+  if (rs.table.byLabel(label) !== undefined) return err(EBUSY);
+  const rp = newRproc({
+    label,
+    program,
+    argv: [label],
+    priv: {
+      flags: SYS_PROC | PREEMPTIBLE,
+      trapMask: 0xffffffff,
+      ipcTo: "all",
+      kCallMask0: 0xffffffff,
+      kCallMask1: 0xffffffff,
+      sigMgr: RS_PROC_NR,
+    },
+    sysFlags: SF_NEED_COPY | SF_USE_COPY,
+    period: req.period,
+    boot: false,
+  });
+  rs.table.add(rp);
+  const r = yield* startService(rs, rp, SEF_INIT_FRESH);
+  if (r !== OK) {
+    rs.table.remove(rp);
+    return err(r);
+  }
+  if ((rp.flags & RS_INITIALIZING) === 0) return { status: OK, reply: { endpoint: rp.endpoint } };
+  rp.lateReply = caller;
+  return "later";
+}
+
+function* doDown(
+  rs: RsState,
+  caller: Endpoint,
+  req: RsReq<"RS_DOWN">,
+): Syscall<RsAnswer<"RS_DOWN">> {
+  const rp = yield* target(rs, caller, decodeName(req.label));
+  if (typeof rp === "number") return err(rp);
+  if ((rp.sysFlags & SF_CORE_SRV) !== 0) return err(EPERM);
+  if (rp.endpoint === NONE) {
+    // Waiting in its backoff: nothing runs, just forget it.
+    rs.table.remove(rp);
+    return err(OK);
+  }
+  rp.flags |= RS_EXITING;
+  rp.stopTm = Math.max(1, rs.now);
+  rp.lateReply = caller;
+  yield* kill(rs, rp, SIGTERM);
+  return "later";
+}
+
+function* doRefresh(
+  rs: RsState,
+  caller: Endpoint,
+  req: RsReq<"RS_REFRESH">,
+): Syscall<RsAnswer<"RS_REFRESH">> {
+  const rp = yield* target(rs, caller, decodeName(req.label));
+  if (typeof rp === "number") return err(rp);
+  if (rp.endpoint === NONE) {
+    yield* restart(rs, rp);
+    return err(OK);
+  }
+  rp.flags |= RS_REFRESHING;
+  rp.stopTm = Math.max(1, rs.now);
+  yield* kill(rs, rp, SIGTERM);
+  return err(OK);
+}
+
+function* doRestart(
+  rs: RsState,
+  caller: Endpoint,
+  req: RsReq<"RS_RESTART">,
+): Syscall<RsAnswer<"RS_RESTART">> {
+  const rp = yield* target(rs, caller, decodeName(req.label));
+  if (typeof rp === "number") return err(rp);
+  if (rp.endpoint === NONE) {
+    yield* restart(rs, rp);
+    return err(OK);
+  }
+  rp.flags |= RS_REFRESHING;
+  yield* kill(rs, rp, SIGKILL);
+  return err(OK);
+}
+
+// eslint-disable-next-line require-yield
+function* doLookup(
+  rs: RsState,
+  _caller: Endpoint,
+  req: RsReq<"RS_LOOKUP">,
+): Syscall<RsAnswer<"RS_LOOKUP">> {
+  const rp = rs.table.byLabel(decodeName(req.label));
+  if (rp === undefined || rp.endpoint === NONE || (rp.flags & RS_EXITING) !== 0) return err(ESRCH);
+  return { status: OK, reply: { endpoint: rp.endpoint } };
+}
+
+// eslint-disable-next-line require-yield
+function* doList(
+  rs: RsState,
+  _caller: Endpoint,
+  req: RsReq<"RS_LIST">,
+): Syscall<RsAnswer<"RS_LIST">> {
+  const rp = req.index >= 0 ? rs.table.all[req.index] : undefined;
+  if (rp === undefined) return err(ESRCH);
+  return {
+    status: OK,
+    reply: {
+      label: new TextEncoder().encode(rp.label),
+      endpoint: rp.endpoint,
+      pid: rp.pid,
+      flags: rp.flags,
+      sysFlags: rp.sysFlags,
+      restarts: rp.restarts,
+      period: rp.period,
+      backoff: rp.backoff,
+    },
+  };
+}
+
+export const rsCalls = {
+  RS_UP: doUp, // start a service
+  RS_DOWN: doDown, // stop a service for good
+  RS_REFRESH: doRefresh, // stop a service and start it again
+  RS_RESTART: doRestart, // restart a service now
+  RS_LOOKUP: doLookup, // label → endpoint
+  RS_LIST: doList, // one service record, by index
+} satisfies { [K in RsCallName]: RsHandler<K> };
