@@ -47,10 +47,10 @@ import {
   SIGSEGV,
 } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
+import { asynsend } from "../../lib/asynsend.ts";
 import { notify, sendnb, type Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysExit } from "../../lib/libsys/sys_misc.ts";
-import { setForkEntry } from "../../lib/fork.ts";
 import { sendInit } from "./boot.ts";
 import {
   rsEndksig,
@@ -99,8 +99,7 @@ function* signalService(rs: RsState, ep: Endpoint, rp: Rproc | undefined, sig: n
     return EDEADSRCDST;
   }
   rs.out.m.set(SIGS_SIGNAL_RECEIVED, SIGS_LAYOUT, { signo: sig });
-  yield* rs.out.put();
-  yield* sendnb(ep, rs.out.va);
+  yield* asynsend(rs.ctx, ep, rs.out.m);
   return OK;
 }
 
@@ -169,8 +168,7 @@ export function* restart(rs: RsState, rp: Rproc): Syscall<void> {
  */
 export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   if (rp.program === null) return EPERM;
-  yield* setForkEntry(forkChild);
-  const child = yield* rsSrvFork(rs.ctx);
+  const child = yield* rsSrvFork(rs.ctx, forkChild);
   if (typeof child === "number") return child;
   const fail = function* (r: number): Syscall {
     yield* cleanup(rs, child.endpoint, child.pid);
