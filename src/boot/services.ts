@@ -1,7 +1,9 @@
 /** Boot image entries of the system servers that exist so far. */
-import { RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
+import { INIT_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
 import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT } from "../include/rs.ts";
 import { rsMain } from "../servers/rs/main.ts";
+import { initMain } from "../servers/init/main.ts";
+import { pmMain } from "../servers/pm/main.ts";
 import { vmMain } from "../servers/vm/main.ts";
 import type { BootImageEntry } from "./image.ts";
 
@@ -35,3 +37,20 @@ export const rsEntry: BootImageEntry = {
   fullvm: false,
   sysFlags: SF_CORE_SRV | SF_NEED_COPY,
 };
+
+/**
+ * PM, the process manager, in its fixed slot: a system process (all kernel calls) whose
+ * arguments may give image sizes (`name:pages`) of programs exec starts.
+ */
+export const pmEntry: BootImageEntry = {
+  name: "pm",
+  slot: PM_PROC_NR,
+  program: pmMain,
+  priority: 3,
+  dataPages: 16,
+};
+
+/** INIT (pid 1), a user process; `argv` names the program it starts (see initMain). */
+export function initEntry(argv: readonly string[] = []): BootImageEntry {
+  return { name: "init", slot: INIT_PROC_NR, program: initMain, priv: "user", argv, dataPages: 4 };
+}
