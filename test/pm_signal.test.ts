@@ -59,7 +59,6 @@ function* sleeper(ctx: ProcessContext): Syscall {
   return 99;
 }
 
-// eslint-disable-next-line require-yield
 function* nothing(): Syscall<void> {}
 
 /**
