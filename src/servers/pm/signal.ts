@@ -13,6 +13,7 @@
  *   caught ones interrupt a wait in PM (EINTR) and get a signal frame (sys_sigsend) with the
  *   handler's mask added; everything else terminates (core-dumping signals are recorded as
  *   such only in the status: there are no core files).
+ * INIT ignores every signal it does not catch unless the kernel raised it.
  * kill permission (no uids): a user process may signal user processes only (a system
  * process: EPERM); system processes may signal every process. pid -1 means every user
  * process except INIT and the caller.
@@ -86,6 +87,8 @@ export function* sigProc(pm: Pm, mp: Mproc, sig: number, ksig: boolean): Syscall
     return;
   }
   const act = mp.sigActs[sig]!;
+  // INIT only gets the signals it catches (and the kernel's): it must not die of a kill.
+  if (mp.pid === INIT_PID && !ksig && act.handler !== SIG_CATCH) return;
   const forced = sig === SIGKILL || (ksig && (KERNEL_FORCED & b) !== 0);
   if (!forced) {
     if (act.handler === SIG_IGN) return;
