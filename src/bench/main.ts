@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
-import { pmForkExecExitWait } from "./pm.ts";
+import { rsRestartLatency } from "./rs.ts";
 import {
   bootToIdle,
   generatorPingPong,
@@ -26,7 +26,8 @@ const FIGURES = [
   "vm.cow_fault",
   "vm.fork_exit",
   "boot.to_idle",
-  "pm.fork_exec_exit_wait",
+  "rs.restart_latency",
+  "rs.restart_latency_host",
 ] as const;
 
 function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
@@ -64,14 +65,20 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     log("vm.fork_exit…");
     out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
   }
-  if (want("pm.fork_exec_exit_wait")) {
-    log("pm.fork_exec_exit_wait…");
-    out.push(measureAlone(pmForkExecExitWait(), plan)); // boots its machine: only when wanted
-  }
   const boot = bootToIdle();
   if (want(boot.name)) {
     log(`${boot.name}…`);
     out.push(measureAlone(boot, plan));
+  }
+  if (want("rs.restart_latency") || want("rs.restart_latency_host")) {
+    // One run gives both: host time per crash-to-answer cycle, and its simulated ticks.
+    log("rs.restart_latency…");
+    const rs = rsRestartLatency();
+    const host = measureAlone(rs.host, plan);
+    if (want("rs.restart_latency")) {
+      out.push({ name: "rs.restart_latency", unit: "ticks", samples: rs.ticks, baseline: null });
+    }
+    if (want(host.name)) out.push(host);
   }
   return out;
 }

@@ -40,7 +40,9 @@ export const rsEntry: BootImageEntry = {
 
 /**
  * PM, the process manager, in its fixed slot: a system process (all kernel calls) whose
- * arguments may give image sizes (`name:pages`) of programs exec starts.
+ * arguments may give image sizes (`name:pages`) of programs exec starts. With RS, a core
+ * service without a program copy, as in MINIX's sys table: RS cannot restart it (it forks
+ * through PM), so RS refuses to refresh it and its death panics the system.
  */
 export const pmEntry: BootImageEntry = {
   name: "pm",
@@ -48,6 +50,7 @@ export const pmEntry: BootImageEntry = {
   program: pmMain,
   priority: 3,
   dataPages: 16,
+  sysFlags: SF_CORE_SRV | SF_NEED_COPY,
 };
 
 /** INIT (pid 1), a user process; `argv` names the program it starts (see initMain). */
