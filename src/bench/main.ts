@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
+import { pmForkExecExitWait } from "./pm.ts";
 import { rsRestartLatency } from "./rs.ts";
 import {
   bootToIdle,
@@ -26,6 +27,7 @@ const FIGURES = [
   "vm.cow_fault",
   "vm.fork_exit",
   "boot.to_idle",
+  "pm.fork_exec_exit_wait",
   "rs.restart_latency",
   "rs.restart_latency_host",
 ] as const;
@@ -64,6 +66,10 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
   if (want("vm.fork_exit")) {
     log("vm.fork_exit…");
     out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
+  }
+  if (want("pm.fork_exec_exit_wait")) {
+    log("pm.fork_exec_exit_wait…");
+    out.push(measureAlone(pmForkExecExitWait(), plan)); // boots its machine: only when wanted
   }
   const boot = bootToIdle();
   if (want(boot.name)) {
