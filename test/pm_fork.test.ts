@@ -3,7 +3,7 @@
  * `(status << 8) | sig`, WNOHANG, ECHILD, getpid/getppid, orphans reaped by INIT.
  */
 import { describe, expect, test } from "vitest";
-import { ECHILD, EINTR, OK } from "../src/include/errno.ts";
+import { EAGAIN, ECHILD, EINTR, OK } from "../src/include/errno.ts";
 import {
   INIT_PID,
   SIG_BLOCK,
@@ -137,4 +137,34 @@ describe("fork / exit / waitpid", () => {
     runPm(m);
     expect(got).toEqual([EINTR, 1, { pid: expect.any(Number) as number, status: 42 << 8 }, ECHILD]);
   });
+
+  test("fork: EAGAIN when only the last few slots remain for a user; slots come back after wait", () => {
+    const got: unknown[] = [];
+    function* main(ctx: ProcessContext): Syscall {
+      const pids: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const pid = yield* fork(ctx, sleeper);
+        got.push(pid > 0 ? "pid" : pid);
+        if (pid > 0) pids.push(pid);
+      }
+      for (const pid of pids) {
+        yield* kill(ctx, pid, SIGTERM);
+        yield* waitpid(ctx, pid);
+      }
+      const again = yield* fork(ctx, sleeper);
+      got.push(again > 0 ? "pid" : again);
+      yield* kill(ctx, again, SIGTERM);
+      yield* waitpid(ctx, again);
+      return 0;
+    }
+    // Slots 11..15 are user slots; main takes one, so 4 are free: a user may take 2 of them.
+    const { m } = bootPm({ main }, { nrProcs: 16 });
+    runPm(m);
+    expect(got).toEqual(["pid", "pid", EAGAIN, EAGAIN, EAGAIN, EAGAIN, "pid"]);
+  });
 });
+
+function* sleeper(ctx: ProcessContext): Syscall {
+  for (let i = 0; i < 10; i++) yield* pause(ctx);
+  return 0;
+}
