@@ -28,6 +28,7 @@ describe("PM booted through RS", () => {
       got.push(yield* waitpid(ctx, pid));
       return 0;
     }
+    // eslint-disable-next-line require-yield
     function* tiny(ctx: ProcessContext): Syscall {
       got.push([...ctx.argv]);
       return 4;
