@@ -281,4 +281,45 @@ describe("signals: permissions and system processes", () => {
       ev.some((e) => e.kind === "exit" && e.ep === 11 && e.reason === `signal ${SIGKILL}`),
     ).toBe(true);
   });
+
+  test("PM re-routes a signal for a system process through the kernel (its manager decides)", () => {
+    const got: unknown[] = [];
+    const { m, ev } = bootPm(
+      {
+        // eslint-disable-next-line require-yield
+        main: function* () {
+          return 0;
+        },
+      },
+      {
+        extra: [
+          {
+            name: "killer",
+            slot: 11,
+            priority: 9,
+            program: function* (ctx) {
+              const victim = yield* getEpinfo(ctx, 12 as Endpoint);
+              if (typeof victim !== "number") got.push(yield* kill(ctx, victim.pid, SIGTERM));
+              return 0;
+            },
+          },
+          {
+            name: "victim",
+            slot: 12,
+            priority: 9,
+            program: function* (ctx) {
+              yield* receive(ANY, malloc(ctx, 64, 64));
+              return 0;
+            },
+          },
+        ],
+      },
+    );
+    runPm(m);
+    expect(got).toEqual([OK]);
+    // No RS in this image: the kernel applies the default action (it ends the process).
+    expect(
+      ev.some((e) => e.kind === "exit" && e.ep === 12 && e.reason === `signal ${SIGTERM}`),
+    ).toBe(true);
+  });
 });
