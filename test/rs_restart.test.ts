@@ -12,6 +12,7 @@ import { rsLookup } from "../src/lib/rs.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
 import {
+  CRASH_EXIT,
   CRASH_KILL,
   CRASH_SEGV,
   CRASH_THROW,
@@ -97,6 +98,21 @@ describe("RS restarts crashed services", () => {
       "restarted in 120 ticks",
       "restarted in 240 ticks",
     ]);
+  });
+});
+
+describe("restart after an unexpected exit", () => {
+  test("a driver that exits through sys_exit (SIGABRT) is restarted", () => {
+    driverInits.length = 0;
+    const log: Log = { replies: [], errors: 0 };
+    const m = bootFull([driverEntry(), client([ECHO, CRASH_EXIT, ECHO], log)]);
+    m.runUntilIdle(3_000_000);
+    expect(m.halted).toBeNull();
+    expect(log.replies.map((r) => [r.value, r.incarnation])).toEqual([
+      [1, 0],
+      [2, 2],
+    ]);
+    expect(m.console).toContain("rs: service driver (endpoint 11) died of signal 6\n");
   });
 });
 

@@ -97,6 +97,7 @@ describe("the service command in the full system", () => {
             ["service", "up", "driver", "-label", "d2", "-period", "30"],
             ["service", "list"],
             ["service", "restart", "d2"],
+            ["service", "refresh", "driver"],
             ["service", "down", "d2"],
             ["service", "down", "d2"],
             ["service", "down", "vm"],
@@ -105,13 +106,15 @@ describe("the service command in the full system", () => {
         ),
       ]),
     });
-    runUntil(m, () => statuses.length === 6);
+    runUntil(m, () => statuses.length === 7);
     expect(m.halted).toBeNull();
-    expect(statuses).toEqual([0, 0, 0, 0, 1, 1]);
+    expect(statuses).toEqual([0, 0, 0, 0, 0, 1, 1]);
     const c = m.console;
     expect(c).toMatch(/service: d2 is up \(endpoint \d+\)/);
     expect(c).toMatch(/\nd2\s+\d+\s+\d+\s+active\s+0\n/);
     expect(c).toContain("rs: restarted d2: endpoint ");
+    // refresh: SIGTERM, SEF ends the driver, RS starts it again at once.
+    expect(c).toMatch(/rs: restarted driver: endpoint 11 -> \d+\n/);
     expect(c).toContain('service: down d2: no service labelled "d2"\n');
     expect(c).toContain("service: down vm: permission denied\n");
   });

@@ -13,9 +13,17 @@ import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
 import { load } from "../../lib/mem.ts";
 import { malloc } from "../../lib/runtime.ts";
-import { sefReceive, sefStartup } from "../../lib/sef.ts";
+import { sefExit, sefReceive, sefStartup } from "../../lib/sef.ts";
 import { UMessage } from "../../lib/umessage.ts";
-import { CRASH_KILL, CRASH_SEGV, CRASH_THROW, ECHO, ECHO_LAYOUT, HANG } from "./proto.ts";
+import {
+  CRASH_EXIT,
+  CRASH_KILL,
+  CRASH_SEGV,
+  CRASH_THROW,
+  ECHO,
+  ECHO_LAYOUT,
+  HANG,
+} from "./proto.ts";
 
 /** Called once per start with the instance's endpoint and init type (tests, inspectors). */
 export type EchoStartHook = (endpoint: number, type: number) => void;
@@ -55,6 +63,9 @@ export function* echoDriver(ctx: ProcessContext): Syscall {
         break;
       case CRASH_KILL:
         yield* kernelCall(ctx, "SYS_KILL", { endpt: self as never, sig: SIGKILL });
+        break;
+      case CRASH_EXIT:
+        yield* sefExit(ctx);
         break;
       case HANG:
         for (;;) yield* receive(CLOCK, um.va);

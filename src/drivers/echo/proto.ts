@@ -12,6 +12,8 @@ export const CRASH_THROW = 0x5001;
 export const CRASH_SEGV = 0x5002;
 /** Has the kernel raise SIGKILL on itself. */
 export const CRASH_KILL = 0x5003;
+/** Exits through SEF (sys_exit: SIGABRT through RS) although nobody asked it to stop. */
+export const CRASH_EXIT = 0x5005;
 /** Stops answering anything, pings included (RS's heartbeat kills it). */
 export const HANG = 0x5004;
 export const ECHO_LAYOUT = defineLayout({ value: "i32", incarnation: "i32" });
