@@ -144,9 +144,12 @@ export class Proc {
   forkEntry: Program | null = null;
   context: ProcessContext | null = null;
   gen: Generator<Trap, number, TrapResult> | null = null;
-  /** Signal entry (the "sigentry" trap), frames to push before it next runs, pushed frames. */
+  /**
+   * Signal entry (the "sigentry" trap), signals whose frames are pushed before it next runs
+   * (in SYS_SIGSEND order), pushed frames.
+   */
   sigEntry: SigEntry | null = null;
-  sigDeliver = 0;
+  readonly sigDeliver: number[] = [];
   readonly sigFrames: SigFrame[] = [];
   /** The trap record the process is blocked in, written back when it resumes. */
   trap: Trap | null = null;

@@ -23,7 +23,7 @@ import { copyMsgToProc } from "./memory.ts";
 import { pageFault } from "./pagefault.ts";
 import { KernelPanic } from "./panic.ts";
 import { MF_DELIVERMSG, MF_KCALL_RESUME, VMSTYPE_DELIVERMSG, type Proc } from "./proc.ts";
-import { causeSig, enterSigFrame, leaveSigFrame, programReturned } from "./signal.ts";
+import { causeSig, enterSigFrames, leaveSigFrame, programReturned } from "./signal.ts";
 import { kernelCall, resumeKernelCall } from "./system.ts";
 import { vmSuspend } from "./vmrequest.ts";
 
@@ -168,7 +168,7 @@ function deliverMsg(k: Kernel, p: Proc): void {
 }
 
 function resume(k: Kernel, p: Proc): void {
-  if (p.sigDeliver !== 0) enterSigFrame(k, p);
+  if (p.sigDeliver.length !== 0) enterSigFrames(k, p);
   const gen = p.gen;
   if (gen === null) {
     exitProc(k, p, 0, "no program");

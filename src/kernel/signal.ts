@@ -133,30 +133,39 @@ export function programReturned(k: Kernel, p: Proc, status: number): void {
 }
 
 /**
- * Before `p` runs: if a signal frame is due, save the interrupted code and start the signal
- * entry for the lowest due signal in its place (MINIX: the frame `sys_sigsend` pushes).
+ * Before `p` runs: push a frame for every due signal, in SYS_SIGSEND order, each saving the
+ * code below it (the interrupted code, or the entry of the signal sent before) and starting
+ * the signal entry in its place. The last signal sent runs first, and each SIGRETURN resumes
+ * the code below: frames nest like MINIX's sigcontexts on the user stack, so the manager's
+ * stack of masks to restore matches them. MINIX: the frames `sys_sigsend` pushes.
  */
-export function enterSigFrame(k: Kernel, p: Proc): void {
+export function enterSigFrames(k: Kernel, p: Proc): void {
   const entry = p.sigEntry;
   const ctx = p.context;
   const due = p.sigDeliver;
-  if (entry === null || ctx === null || due === 0) return;
-  const sig = 31 - Math.clz32(due & -due);
-  p.sigDeliver &= ~(1 << sig);
-  const gen = startSigEntry(entry, ctx, sig);
-  if (gen === undefined) return;
-  p.sigFrames.push({
-    gen: p.gen,
-    retreg: p.retreg,
-    ipcStatus: p.ipcStatus,
-    trap: p.trap,
-    trapIsIpc: p.trapIsIpc,
-  });
-  p.gen = gen;
-  p.retreg = 0;
-  p.trap = null;
-  p.trapIsIpc = false;
-  if (k.tracing) k.emit({ kind: "trap", t: k.hw.clock.cycles, ep: p.endpoint, trap: `sig ${sig}` });
+  if (entry === null || ctx === null) {
+    due.length = 0;
+    return;
+  }
+  for (const sig of due) {
+    const gen = startSigEntry(entry, ctx, sig);
+    if (gen === undefined) continue;
+    p.sigFrames.push({
+      gen: p.gen,
+      retreg: p.retreg,
+      ipcStatus: p.ipcStatus,
+      trap: p.trap,
+      trapIsIpc: p.trapIsIpc,
+    });
+    p.gen = gen;
+    p.retreg = 0;
+    p.trap = null;
+    p.trapIsIpc = false;
+    if (k.tracing) {
+      k.emit({ kind: "trap", t: k.hw.clock.cycles, ep: p.endpoint, trap: `sig ${sig}` });
+    }
+  }
+  due.length = 0;
 }
 
 /** `sigreturn`: the newest frame's code resumes with its registers; false if there is none. */
@@ -174,6 +183,6 @@ export function leaveSigFrame(p: Proc): boolean {
 /** Forgets the signal entry and every frame (exec, slot freed). */
 export function resetSigFrames(p: Proc): void {
   p.sigEntry = null;
-  p.sigDeliver = 0;
+  p.sigDeliver.length = 0;
   p.sigFrames.length = 0;
 }

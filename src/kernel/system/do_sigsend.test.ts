@@ -83,7 +83,8 @@ describe("SYS_SIGSEND / SYS_SIGRETURN", () => {
     ]);
     runChecked(m);
     expect(mgrGot).toEqual([EINVAL, EINVAL, EINVAL, EPERM, EINVAL, OK, OK, OK, OK, EINVAL]);
-    // Lowest signal first; each entry's sendrec is dropped by SIGRETURN; the call returns OK.
+    // The last signal sent runs first; each entry's sendrec is dropped by SIGRETURN; the
+    // interrupted call returns OK.
     expect(log).toEqual([
       ["sigentry", OK],
       ["entry", SIGUSR1],

@@ -2,7 +2,8 @@
  * SYS_SIGSEND: push a signal frame on a user process. Before the process next runs, the
  * kernel saves its interrupted code and registers and starts its signal entry (registered
  * with the "sigentry" trap) for the signal; SYS_SIGRETURN — or the entry's return — resumes
- * the interrupted code with the registers it had. A process blocked in a call stays blocked:
+ * the interrupted code with the registers it had. Several frames nest: the last signal sent
+ * runs first (see `enterSigFrames`). A process blocked in a call stays blocked:
  * the manager first answers that call (EINTR) if it should be interrupted.
  *
  * Caller:  PM (SYS_SIGSEND in its call mask), the manager of the process.
@@ -31,6 +32,6 @@ export function doSigsend(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SIGSEND">): 
   if (p.sigEntry === null) return ENOENT;
 
   // Act.
-  p.sigDeliver |= 1 << m.req.sig;
+  p.sigDeliver.push(m.req.sig);
   return OK;
 }
