@@ -6,7 +6,7 @@
 import { virAddr, type PhysAddr, type VirAddr } from "../include/types.ts";
 import type { Hardware } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
-import { BIG_PAGE_SIZE, PTE_FRAME_MASK, PTE_P, PTE_PS, PTE_RW, PTE_US } from "../hw/mmu.ts";
+import { BIG_PAGE_SIZE, PTE_FRAME_MASK, PTE_G, PTE_P, PTE_PS, PTE_RW, PTE_US } from "../hw/mmu.ts";
 
 /** Where each process's data area starts: 4 MiB, leaving page 0 and low memory unmapped. */
 export const DATA_BASE = virAddr(0x0040_0000);
@@ -29,6 +29,11 @@ export class FrameAllocator {
     this.#next += PAGE_SIZE;
     this.#hw.mem.fill(pa, PAGE_SIZE, 0);
     return pa;
+  }
+
+  /** Moves to the next multiple of `bytes` (the frames skipped stay the loader's). */
+  alignTo(bytes: number): void {
+    this.#next = Math.ceil(this.#next / bytes) * bytes;
   }
 
   /** Bytes handed out so far (the boot info VM will take over). */
@@ -99,4 +104,36 @@ export function mapPhysWindow(hw: Hardware, cr3: PhysAddr, base: number): void {
     );
   }
   hw.mmu.flushTlb(cr3);
+}
+
+/**
+ * The shared mapping of the processes without PROC_FULLVM (MINIX: they run in the kernel's
+ * address space): one page directory with a single global 4 MiB page, physical [0, 4 MiB) at
+ * DATA_BASE (page 0 and low memory stay unmapped). Each such process's data is a run of frames
+ * in that block, at its own addresses, so they all share one address space and switching
+ * between them needs no page-table switch. `pages[i]` data pages for the i-th process; returns the
+ * directory and each process's data start. Throws an Error when they do not fit in 4 MiB.
+ */
+export function buildSharedSpace(
+  hw: Hardware,
+  frames: FrameAllocator,
+  pages: readonly number[],
+): { cr3: PhysAddr; starts: VirAddr[] } {
+  const total = pages.reduce((a, b) => a + b, 0);
+  if (frames.used + total * PAGE_SIZE > BIG_PAGE_SIZE) {
+    throw new Error(
+      `Invalid boot option image: the processes without PROC_FULLVM need ${total} pages, more than their 4 MiB mapping holds`,
+    );
+  }
+  const starts = pages.map((n) => {
+    const first = frames.alloc();
+    for (let i = 1; i < n; i++) frames.alloc();
+    return virAddr(DATA_BASE + first);
+  });
+  frames.alignTo(BIG_PAGE_SIZE);
+  const cr3 = frames.alloc();
+  const pde = (cr3 + (DATA_BASE >>> 22) * 4) as PhysAddr;
+  hw.mem.write32(pde, (0 | PTE_PS | PTE_G | PTE_P | PTE_RW | PTE_US) >>> 0);
+  hw.mmu.flushTlb(cr3);
+  return { cr3, starts };
 }

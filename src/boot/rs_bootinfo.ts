@@ -8,7 +8,7 @@ import {
   RS_BOOTINFO,
   RS_BOOTINFO_MAGIC,
   RS_BOOTINFO_MAX_PROCS,
-  RS_BOOTINFO_SIZE,
+  RS_BOOTINFO_PAGES,
   RS_BOOTPROC,
   RS_BOOTPROC_IPC_ALL,
   RS_BOOTPROC_KCALL_ALL,
@@ -18,9 +18,6 @@ import type { PhysAddr } from "../include/types.ts";
 import type { Hardware } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import type { ResolvedEntry } from "./image.ts";
-import { DATA_BASE } from "./loader.ts";
-
-export const RS_BOOTINFO_PAGES = Math.ceil(RS_BOOTINFO_SIZE / PAGE_SIZE);
 
 /** The RS entry, if the image boots through RS. */
 export function rsEntryOf(entries: readonly ResolvedEntry[]): ResolvedEntry | undefined {
@@ -35,7 +32,7 @@ export function encodeRsBootinfo(entries: readonly ResolvedEntry[]): Uint8Array 
       `Invalid boot option image: at most ${RS_BOOTINFO_MAX_PROCS} processes with RS`,
     );
   }
-  const info = new Uint8Array(RS_BOOTINFO_SIZE);
+  const info = new Uint8Array(RS_BOOTINFO_PAGES * PAGE_SIZE);
   RS_BOOTINFO.write(new DataView(info.buffer), { magic: RS_BOOTINFO_MAGIC, nprocs: others.length });
   others.forEach((r, i) => {
     const at = new DataView(info.buffer, RS_BOOTINFO.size + i * RS_BOOTPROC.size);
@@ -94,10 +91,18 @@ export function encodeRsBootinfo(entries: readonly ResolvedEntry[]): Uint8Array 
   return info;
 }
 
-/** Writes `info` at the start of RS's data area (mapped by the loader). */
-export function writeRsBootinfo(hw: Hardware, cr3: PhysAddr, info: Uint8Array): void {
+export { RS_BOOTINFO_PAGES };
+
+/** Writes `info` right below RS's heap at `heapBase` (mapped by the loader). */
+export function writeRsBootinfo(
+  hw: Hardware,
+  cr3: PhysAddr,
+  heapBase: number,
+  info: Uint8Array,
+): void {
+  const at = heapBase - RS_BOOTINFO_PAGES * PAGE_SIZE;
   for (let off = 0; off < info.length; off += PAGE_SIZE) {
-    const pa = hw.mmu.translate(cr3, DATA_BASE + off, true, false);
+    const pa = hw.mmu.translate(cr3, at + off, true, false);
     if (pa < 0) throw new Error("RS boot information page is not mapped");
     hw.mem.writeBytes(pa as never, info.subarray(off, Math.min(info.length, off + PAGE_SIZE)));
   }

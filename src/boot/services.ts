@@ -42,7 +42,8 @@ export const rsEntry: BootImageEntry = {
  * PM, the process manager, in its fixed slot: a system process (all kernel calls) whose
  * arguments may give image sizes (`name:pages`) of programs exec starts. With RS, a core
  * service without a program copy, as in MINIX's sys table: RS cannot restart it (it forks
- * through PM), so RS refuses to refresh it and its death panics the system.
+ * through PM), so RS refuses to refresh it and its death panics the system. (Unlike MINIX it
+ * keeps PROC_FULLVM: a page table of its own, managed by VM.)
  */
 export const pmEntry: BootImageEntry = {
   name: "pm",

@@ -4,7 +4,9 @@
  * is mapped eagerly together with a window onto all physical memory, every other process
  * gets only a page directory (its data area is demand-zero, served by VM), and the loader
  * leaves VM the boot information: which frames it used and each process's page directory
- * and data region.
+ * and data region. Processes without PROC_FULLVM other than VM (RS) run in one shared mapping
+ * built first (`buildSharedSpace`: a global 4 MiB page over the first 4 MiB of memory); VM
+ * learns about them too, and only forks them. RS's boot tables go right below its heap.
  */
 import { virAddr } from "../include/types.ts";
 import {
@@ -23,6 +25,7 @@ import type { ResolvedEntry } from "./image.ts";
 import { encodeRsBootinfo, RS_BOOTINFO_PAGES, rsEntryOf, writeRsBootinfo } from "./rs_bootinfo.ts";
 import {
   buildAddressSpace,
+  buildSharedSpace,
   DATA_BASE,
   mapPhysWindow,
   type AddressSpace,
@@ -40,19 +43,40 @@ export function loadSpaces(
 ): AddressSpace[] {
   const rs = rsEntryOf(entries);
   const rsInfo = rs === undefined ? undefined : encodeRsBootinfo(entries);
-  const spaces = buildSpaces(hw, frames, entries, vmSanity);
+  // Processes without PROC_FULLVM (VM aside, whose window lives in its own directory) share
+  // one mapping; it is built first, as it must lie in the first 4 MiB of memory.
+  const shared = entries.filter((r) => !r.fullvm && r.entry.vm !== true);
+  const sharedSpaces = new Map<ResolvedEntry, AddressSpace>();
+  if (shared.length > 0) {
+    const { cr3, starts } = buildSharedSpace(
+      hw,
+      frames,
+      shared.map((r) => bootinfoPages(r) + r.dataPages),
+    );
+    shared.forEach((r, i) => {
+      sharedSpaces.set(r, {
+        cr3,
+        heapBase: virAddr(starts[i]! + bootinfoPages(r) * PAGE_SIZE),
+        heapSize: r.dataPages * PAGE_SIZE,
+      });
+    });
+  }
+  const spaces = buildSpaces(hw, frames, entries, vmSanity, sharedSpaces);
   if (rs !== undefined && rsInfo !== undefined) {
-    writeRsBootinfo(hw, spaces[entries.indexOf(rs)]!.cr3, rsInfo);
+    const as = spaces[entries.indexOf(rs)]!;
+    writeRsBootinfo(hw, as.cr3, as.heapBase, rsInfo);
   }
   return spaces;
 }
 
-/**
- * An address space whose data is mapped now: VM's and every process without PROC_FULLVM
- * (they run before VM can serve faults). RS's first pages hold its boot information.
- */
+/** Pages below the heap for boot information (RS's tables). */
+function bootinfoPages(r: ResolvedEntry): number {
+  return r.entry.rs === true ? RS_BOOTINFO_PAGES : 0;
+}
+
+/** An address space of its own whose data is mapped now (images without VM). */
 function eagerSpace(hw: Hardware, frames: FrameAllocator, r: ResolvedEntry): AddressSpace {
-  const skip = r.entry.rs === true ? RS_BOOTINFO_PAGES : 0;
+  const skip = bootinfoPages(r);
   const as = buildAddressSpace(hw, frames, skip + r.dataPages);
   return {
     cr3: as.cr3,
@@ -66,9 +90,12 @@ function buildSpaces(
   frames: FrameAllocator,
   entries: readonly ResolvedEntry[],
   vmSanity: boolean,
+  shared: ReadonlyMap<ResolvedEntry, AddressSpace>,
 ): AddressSpace[] {
   const vmEntry = entries.find((r) => r.entry.vm === true);
-  if (vmEntry === undefined) return entries.map((r) => eagerSpace(hw, frames, r));
+  if (vmEntry === undefined) {
+    return entries.map((r) => shared.get(r) ?? eagerSpace(hw, frames, r));
+  }
 
   if (hw.mem.size > VM_PHYS_MAX) {
     throw new Error(`Invalid boot option memoryBytes: at most ${VM_PHYS_MAX >>> 20} MiB with VM`);
@@ -80,6 +107,8 @@ function buildSpaces(
   }
   if (VM_BOOTINFO_ADDR !== (DATA_BASE as number)) throw new Error("VM boot information misplaced");
   const spaces = entries.map((r) => {
+    const inShared = shared.get(r);
+    if (inShared !== undefined) return inShared;
     if (r !== vmEntry && !r.fullvm) return eagerSpace(hw, frames, r);
     if (r !== vmEntry) {
       const dir = buildAddressSpace(hw, frames, 0);
@@ -110,7 +139,7 @@ function buildSpaces(
     const as = spaces[entries.indexOf(r)]!;
     const at = new DataView(info.buffer, VM_BOOTINFO.size + i * VM_BOOTPROC.size);
     // A process mapped at boot: its whole data area (RS's boot information included).
-    const start = r.fullvm ? as.heapBase : DATA_BASE;
+    const start = virAddr(r.fullvm ? as.heapBase : as.heapBase - bootinfoPages(r) * PAGE_SIZE);
     VM_BOOTPROC.write(at, {
       endpoint: r.slot as never,
       cr3: as.cr3,

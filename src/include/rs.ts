@@ -139,5 +139,5 @@ export const RS_BOOTPROC = defineStruct({
 });
 export const RS_BOOTINFO_MAX_PROCS = 64;
 export const RS_BOOTINFO_SIZE = RS_BOOTINFO.size + RS_BOOTINFO_MAX_PROCS * RS_BOOTPROC.size;
-/** Where the loader leaves RS's boot information (start of RS's data area). */
-export const RS_BOOTINFO_ADDR = 0x0040_0000;
+/** Pages of RS's boot information: the loader puts them right below RS's heap. */
+export const RS_BOOTINFO_PAGES = Math.ceil(RS_BOOTINFO_SIZE / 4096);

@@ -1,6 +1,7 @@
 /**
  * RS completes the boot (MINIX `sef_cb_init_fresh` of servers/rs/main.c, MINIX-SPEC §6.3):
- * 1. read the boot tables the loader left in RS's memory (priv and sys tables);
+ * 1. read the boot tables the loader left in RS's memory, right below its heap (priv and sys
+ *    tables);
  * 2. fetch the kernel's boot image table (`sys_getimage`); every boot process must have a
  *    table entry and every entry a boot process, else the system panics naming it;
  * 3. install every service's privileges — a static id for the fixed boot slots below INIT, a
@@ -15,7 +16,7 @@ import { INIT_PROC_NR, RS_PROC_NR, type Endpoint } from "../../include/endpoint.
 import { OK } from "../../include/errno.ts";
 import {
   RS_BOOTINFO,
-  RS_BOOTINFO_ADDR,
+  RS_BOOTINFO_PAGES,
   RS_BOOTINFO_MAGIC,
   RS_BOOTPROC,
   RS_BOOTPROC_IPC_ALL,
@@ -48,12 +49,13 @@ interface BootProc {
 
 /** Reads RS's boot tables; a malformed block is a panic. */
 function* readTables(rs: RsState): Syscall<BootProc[] | string> {
+  const base = rs.ctx.heapBase - RS_BOOTINFO_PAGES * 4096;
   const head = new Uint8Array(RS_BOOTINFO.size);
-  yield* load(rs.ctx, virAddr(RS_BOOTINFO_ADDR), head);
+  yield* load(rs.ctx, virAddr(base), head);
   const info = RS_BOOTINFO.read(new DataView(head.buffer));
   if (info.magic !== RS_BOOTINFO_MAGIC) return "no boot tables from the loader";
   const bytes = new Uint8Array(info.nprocs * RS_BOOTPROC.size);
-  yield* load(rs.ctx, virAddr(RS_BOOTINFO_ADDR + RS_BOOTINFO.size), bytes);
+  yield* load(rs.ctx, virAddr(base + RS_BOOTINFO.size), bytes);
   const out: BootProc[] = [];
   for (let i = 0; i < info.nprocs; i++) {
     const e = RS_BOOTPROC.read(new DataView(bytes.buffer, i * RS_BOOTPROC.size));

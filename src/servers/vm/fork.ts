@@ -19,6 +19,10 @@
  *   child registered under its new endpoint, the TLB flushed (the parent's entries lost
  *   their write permission), VMCTL_SETADDRSPACE, reply.
  *
+ * A boot process without PROC_FULLVM (RS, PM: they run in the loader's shared mapping) is
+ * forked too: its child gets {@link copyBootMapped}, a full address space of its own with a
+ * copy of the parent's data.
+ *
  * Decisions:
  * - The parent must be known to VM (EINVAL), i.e. a process whose memory VM manages (not VM
  *   itself, not a slot VM never heard of). A slot VM already uses is refused (EINVAL, as
@@ -36,15 +40,21 @@ import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { PFF_VMINHIBIT, VMCTL_FLUSHTLB, VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import type { VmReq } from "../../include/vm.ts";
-import { I386_PAGE_SIZE, I386_VM_ACC, I386_VM_DIRTY, I386_VM_WRITE } from "../../include/vmpt.ts";
+import {
+  I386_PAGE_SIZE,
+  I386_VM_ACC,
+  I386_VM_DIRTY,
+  I386_VM_USER,
+  I386_VM_WRITE,
+} from "../../include/vmpt.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysVmctl } from "../../lib/libsys/sys_vmctl.ts";
 import type { VmResult } from "./mmap.ts";
 import { PageTable, PT_FLAGS_MASK } from "./pagetable.ts";
 import { VmSanityError } from "./physmem.ts";
-import { RegionSet, VR_DIRECT, VR_SHARED } from "./region.ts";
-import type { Vm, VmProc } from "./vm.ts";
+import { RegionSet, VR_DIRECT, VR_SHARED, VR_WRITABLE } from "./region.ts";
+import { isSystemSlot, type BootMapped, type Vm, type VmProc } from "./vm.ts";
 
 /** The child's address space before it has an endpoint, and what the parent lost. */
 export interface ForkedSpace {
@@ -116,6 +126,40 @@ function discardChild(vm: Vm, pt: PageTable): void {
   for (const pa of frames) vm.unref(pa);
 }
 
+/**
+ * The child's space when the parent is a boot process in the shared mapping (no PROC_FULLVM):
+ * a page table of its own, one writable data region where the parent's data is, and every
+ * page a fresh frame holding a copy of the parent's page (nothing to share copy-on-write: the
+ * parent's memory is the loader's). ENOMEM with nothing changed.
+ */
+export function copyBootMapped(vm: Vm, parent: BootMapped): ForkedSpace | typeof ENOMEM {
+  const pt = PageTable.create(vm.access, vm);
+  if (pt === ENOMEM) return ENOMEM;
+  const regions = new RegionSet();
+  const length = parent.dataPages * I386_PAGE_SIZE;
+  if (regions.add({ start: parent.dataStart, length, flags: VR_WRITABLE, tag: "data" }) !== OK) {
+    throw new VmSanityError("fork: cannot make the child's data region");
+  }
+  const src = PageTable.adopt(vm.access, vm, parent.cr3);
+  for (let va = parent.dataStart; va < parent.dataStart + length; va += I386_PAGE_SIZE) {
+    const from = src.lookup(va);
+    const frame = vm.allocFrame();
+    if (from === undefined || frame < 0) {
+      if (frame >= 0) vm.freeFrame(frame);
+      discardChild(vm, pt);
+      return ENOMEM;
+    }
+    vm.access.copy(frame, from.phys, I386_PAGE_SIZE);
+    if (pt.writeMap(va, frame, I386_PAGE_SIZE, I386_VM_USER | I386_VM_WRITE) !== OK) {
+      vm.freeFrame(frame);
+      discardChild(vm, pt);
+      return ENOMEM;
+    }
+    vm.ref(frame);
+  }
+  return { pt, regions, protected: [] };
+}
+
 function forkResult(status: number, endpt: Endpoint = NONE): VmResult<"VM_FORK"> {
   return { status, endpt };
 }
@@ -128,29 +172,33 @@ export function* doFork(
   ctx: ProcessContext,
 ): Syscall<VmResult<"VM_FORK">> {
   const parent = vm.procs.get(req.endpt);
-  if (parent === undefined) return forkResult(EINVAL);
+  const boot = parent === undefined ? vm.bootMapped.get(req.endpt) : undefined;
+  if (parent === undefined && boot === undefined) return forkResult(EINVAL);
   for (const ep of vm.procs.keys()) if (slotOf(ep) === req.slot) return forkResult(EINVAL);
 
-  const space = copyAddressSpace(vm, parent);
+  const space = parent !== undefined ? copyAddressSpace(vm, parent) : copyBootMapped(vm, boot!);
   if (space === ENOMEM) return forkResult(ENOMEM);
   const f = yield* kernelCall(ctx, "SYS_FORK", {
-    endpt: parent.endpoint,
+    endpt: req.endpt,
     slot: req.slot,
     flags: PFF_VMINHIBIT,
   });
   if (f.status !== OK) {
-    discardAddressSpace(vm, parent, space);
+    if (parent !== undefined) discardAddressSpace(vm, parent, space);
+    else discardChild(vm, space.pt);
     return forkResult(f.status);
   }
   const child = f.reply.endpt;
+  const dataStart = parent?.dataStart ?? boot!.dataStart;
+  const dataPages = parent?.dataPages ?? boot!.dataPages;
   vm.procs.set(child, {
     endpoint: child,
     pt: space.pt,
     regions: space.regions,
-    heapStart: parent.heapStart,
-    dataStart: parent.dataStart,
-    dataPages: parent.dataPages,
-    privileged: parent.privileged,
+    heapStart: parent?.heapStart ?? dataStart + dataPages * I386_PAGE_SIZE,
+    dataStart,
+    dataPages,
+    privileged: parent?.privileged ?? isSystemSlot(req.endpt),
   });
   // The parent's entries lost their write permission: no stale writable translation may stay.
   if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);

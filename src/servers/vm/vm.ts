@@ -18,6 +18,7 @@ import { CPU_FAULT, CPU_OK, type CpuPort } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
 import {
   I386_PAGE_SIZE,
+  I386_VM_BIGPAGE,
   I386_VM_ACC,
   I386_VM_DIRTY,
   I386_VM_USER,
@@ -104,6 +105,14 @@ export interface VmProc {
 }
 
 /** Boot slots of the system servers (PM … PFS, not VM, not INIT): privileged VM callers. */
+/** A boot process in the shared mapping (see `Vm.bootMapped`). */
+export interface BootMapped {
+  readonly endpoint: Endpoint;
+  readonly cr3: number;
+  readonly dataStart: number;
+  readonly dataPages: number;
+}
+
 export function isSystemSlot(ep: number): boolean {
   const slot = slotOf(ep);
   return slot >= 0 && slot < LAST_SPECIAL_PROC_NR && slot !== VM_PROC_NR;
@@ -120,6 +129,12 @@ export class Vm implements FrameSource {
   readonly phys: PhysMem;
   readonly access: VmAccess;
   readonly procs = new Map<number, VmProc>();
+  /**
+   * Boot processes without PROC_FULLVM: they run in the loader's shared 4 MiB mapping, have
+   * no page table or regions of their own for VM to manage, and are only ever forked (their
+   * child gets an address space of its own with a copy of their data).
+   */
+  readonly bootMapped = new Map<number, BootMapped>();
   readonly stats: VmStats = { faults: 0, memreqs: 0, copies: 0 };
   /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
   readonly reservedFrames: number;
@@ -210,8 +225,19 @@ export class Vm implements FrameSource {
     return r;
   }
 
-  /** Takes over a boot process: its page directory and one demand-zero data region. */
+  /**
+   * Takes over a boot process: its page directory and one demand-zero data region — or, for a
+   * process whose data lies in the loader's shared global mapping (a 4 MiB page), just a note
+   * of where its data is (`bootMapped`).
+   */
   adopt(endpoint: Endpoint, cr3: number, dataStart: number, dataPages: number): number {
+    if (dataPages > 0) {
+      const at = PageTable.adopt(this.access, this, cr3).lookup(dataStart);
+      if (at !== undefined && (at.flags & I386_VM_BIGPAGE) !== 0) {
+        this.bootMapped.set(endpoint, { endpoint, cr3, dataStart, dataPages });
+        return OK;
+      }
+    }
     const regions = new RegionSet();
     if (dataPages > 0) {
       const r = regions.add({
