@@ -101,14 +101,15 @@ describe("the service command in the full system", () => {
             ["service", "down", "d2"],
             ["service", "down", "d2"],
             ["service", "down", "vm"],
+            ["service", "up", "nosuch"],
           ],
           statuses,
         ),
       ]),
     });
-    runUntil(m, () => statuses.length === 7);
+    runUntil(m, () => statuses.length === 8);
     expect(m.halted).toBeNull();
-    expect(statuses).toEqual([0, 0, 0, 0, 0, 1, 1]);
+    expect(statuses).toEqual([0, 0, 0, 0, 0, 1, 1, 1]);
     const c = m.console;
     expect(c).toMatch(/service: d2 is up \(endpoint \d+\)/);
     expect(c).toMatch(/\nd2\s+\d+\s+\d+\s+active\s+0\n/);
@@ -117,5 +118,11 @@ describe("the service command in the full system", () => {
     expect(c).toMatch(/rs: restarted driver: endpoint 11 -> \d+\n/);
     expect(c).toContain('service: down d2: no service labelled "d2"\n');
     expect(c).toContain("service: down vm: permission denied\n");
+    expect(c).toContain('service: up nosuch: no program "nosuch"\n');
+    // The child RS forked for it is gone again.
+    m.check();
+    expect(m.kernel.procs.filter((p) => !p.isFree && p.name === "rs").map((p) => p.nr)).toEqual([
+      2,
+    ]);
   });
 });
