@@ -5,6 +5,8 @@
 import { endpointName } from "../include/endpoint.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { rtsFlagNames } from "../kernel/proc.ts";
+import { RS_PROC_NR } from "../include/endpoint.ts";
+import { inspectRs, type RsServiceInspect } from "../servers/rs/main.ts";
 import { inspectVm, type VmInspect } from "../servers/vm/main.ts";
 
 export interface ProcSnapshot {
@@ -33,6 +35,8 @@ export interface Snapshot {
   readonly vmrequests: readonly number[];
   /** The VM server's memory statistics, when VM runs. */
   readonly vm: VmInspect | undefined;
+  /** The services RS manages, when the machine booted through RS. */
+  readonly rs: readonly RsServiceInspect[] | undefined;
   readonly panic: string | null;
 }
 
@@ -59,6 +63,8 @@ export function snapshot(k: Kernel): Snapshot {
     });
   }
   const vmCtx = k.vmProc()?.context;
+  const rsProc = k.procAddr(RS_PROC_NR);
+  const rsCtx = rsProc === undefined || rsProc.isFree ? undefined : rsProc.context;
   const vmrequests: number[] = [];
   for (let p = k.vmrequest; p !== null; p = p.vmreq.next) vmrequests.push(p.endpoint);
   return {
@@ -67,6 +73,7 @@ export function snapshot(k: Kernel): Snapshot {
     procs,
     vmrequests,
     vm: vmCtx === null || vmCtx === undefined ? undefined : inspectVm(vmCtx),
+    rs: rsCtx === null || rsCtx === undefined ? undefined : inspectRs(rsCtx),
     panic: k.panicMessage,
   };
 }

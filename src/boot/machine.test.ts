@@ -157,6 +157,12 @@ describe("the default image", () => {
     // The client exited; the system services and INIT wait for work, the driver runs anew.
     const s = m.snapshot();
     expect(s.vm).toBeDefined();
+    expect(s.rs?.map((r) => [r.label, r.restarts])).toEqual([
+      ["vm", 0],
+      ["pm", 0],
+      ["echo", 1],
+    ]);
+    expect(s.rs?.find((r) => r.label === "echo")?.endpoint).toBe(Number(newEp));
     expect(s.procs.filter((p) => p.slot >= 0).map((p) => p.name)).toEqual([
       "pm",
       "rs",

@@ -34,8 +34,42 @@ import { rsReap } from "./pm_calls.ts";
 import { rsCalls, type RsAnswer } from "./requests.ts";
 import { RsState } from "./state.ts";
 
+/** One service as the inspector shows it. */
+export interface RsServiceInspect {
+  readonly label: string;
+  readonly endpoint: number;
+  readonly pid: number;
+  readonly flags: number;
+  readonly sysFlags: number;
+  readonly restarts: number;
+  readonly backoff: number;
+  readonly period: number;
+}
+
+/** RS's state by the context of the RS process, for the read-only inspector only. */
+const running = new WeakMap<ProcessContext, RsState>();
+
+/** The services of the RS running with context `ctx` (user processes left out). */
+export function inspectRs(ctx: ProcessContext): RsServiceInspect[] | undefined {
+  const rs = running.get(ctx);
+  if (rs === undefined) return undefined;
+  return rs.table.all
+    .filter((rp) => rp.priv !== "user")
+    .map((rp) => ({
+      label: rp.label,
+      endpoint: rp.endpoint,
+      pid: rp.pid,
+      flags: rp.flags,
+      sysFlags: rp.sysFlags,
+      restarts: rp.restarts,
+      backoff: rp.backoff,
+      period: rp.period,
+    }));
+}
+
 export function* rsMain(ctx: ProcessContext): Syscall {
   const rs = new RsState(ctx);
+  running.set(ctx, rs);
   if (!(yield* bootServices(rs))) return 1;
   const status: IpcStatus = { value: 0 };
   let armed = false;
