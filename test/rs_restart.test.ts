@@ -14,6 +14,7 @@ import { UMessage } from "../src/lib/umessage.ts";
 import {
   CRASH_EXIT,
   CRASH_KILL,
+  CRASH_RETURN,
   CRASH_SEGV,
   CRASH_THROW,
   driverEntry,
@@ -108,6 +109,22 @@ describe("restart after an unexpected exit", () => {
     const m = bootFull([driverEntry(), client([ECHO, CRASH_EXIT, ECHO], log)]);
     m.runUntilIdle(3_000_000);
     expect(m.halted).toBeNull();
+    expect(log.replies.map((r) => [r.value, r.incarnation])).toEqual([
+      [1, 0],
+      [2, 2],
+    ]);
+    expect(m.console).toContain("rs: service driver (endpoint 11) died of signal 6\n");
+  });
+});
+
+describe("restart after a return from the program", () => {
+  test("a driver whose program returns is restarted (SIGABRT through RS)", () => {
+    driverInits.length = 0;
+    const log: Log = { replies: [], errors: 0 };
+    const m = bootFull([driverEntry(), client([ECHO, CRASH_RETURN, ECHO], log)]);
+    m.runUntilIdle(3_000_000);
+    expect(m.halted).toBeNull();
+    m.check();
     expect(log.replies.map((r) => [r.value, r.incarnation])).toEqual([
       [1, 0],
       [2, 2],

@@ -110,14 +110,24 @@ export function takeKsig(k: Kernel, mgr: Proc): { p: Proc; sigs: number } | unde
 /**
  * A process's program returned. A user process with a live signal manager (PM) exits through
  * it: the kernel sends the manager PM_EXIT with the status on the process's behalf (as it
- * sends VM_PAGEFAULT) and the process stays stopped until the manager clears it. Anything
- * else ends at once, as before PM existed.
+ * sends VM_PAGEFAULT) and the process stays stopped until the manager clears it. A system
+ * process with a live manager other than itself (RS) gets SIGABRT, as `sys_exit` gives it: its
+ * manager decides (restart, or cleanup when the exit was expected). Anything else ends at
+ * once, as before PM and RS existed.
  */
 export function programReturned(k: Kernel, p: Proc, status: number): void {
   p.gen = null;
   p.trap = null;
   p.trapIsIpc = false;
-  const mgr = (p.priv!.flags & SYS_PROC) === 0 ? sigManager(k, p) : undefined;
+  if ((p.priv!.flags & SYS_PROC) !== 0) {
+    if (sigManager(k, p) === undefined) exitProc(k, p, status, "exit");
+    else {
+      k.setRts(p, RTS_PROC_STOP);
+      causeSig(k, p, SIGABRT);
+    }
+    return;
+  }
+  const mgr = sigManager(k, p);
   if (mgr === undefined) {
     exitProc(k, p, status, "exit");
     return;

@@ -3,7 +3,7 @@
  * on command (see proto.ts). Its label is its boot name; clients find it with RS_LOOKUP and,
  * after a crash, look it up again.
  */
-import { CLOCK } from "../../include/endpoint.ts";
+import { CLOCK, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import { SIGKILL } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
@@ -18,6 +18,7 @@ import { UMessage } from "../../lib/umessage.ts";
 import {
   CRASH_EXIT,
   CRASH_KILL,
+  CRASH_RETURN,
   CRASH_SEGV,
   CRASH_THROW,
   ECHO,
@@ -62,11 +63,13 @@ export function* echoDriver(ctx: ProcessContext): Syscall {
         yield* load(ctx, virAddr(0x1000), new Uint8Array(4));
         break;
       case CRASH_KILL:
-        yield* kernelCall(ctx, "SYS_KILL", { endpt: self as never, sig: SIGKILL });
+        yield* kernelCall(ctx, "SYS_KILL", { endpt: self as Endpoint, sig: SIGKILL });
         break;
       case CRASH_EXIT:
         yield* sefExit(ctx);
         break;
+      case CRASH_RETURN:
+        return 0;
       case HANG:
         for (;;) yield* receive(CLOCK, um.va);
       default:

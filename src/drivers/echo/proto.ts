@@ -14,6 +14,8 @@ export const CRASH_SEGV = 0x5002;
 export const CRASH_KILL = 0x5003;
 /** Exits through SEF (sys_exit: SIGABRT through RS) although nobody asked it to stop. */
 export const CRASH_EXIT = 0x5005;
+/** Returns from its program (the kernel raises SIGABRT through RS, as for sys_exit). */
+export const CRASH_RETURN = 0x5006;
 /** Stops answering anything, pings included (RS's heartbeat kills it). */
 export const HANG = 0x5004;
 export const ECHO_LAYOUT = defineLayout({ value: "i32", incarnation: "i32" });
