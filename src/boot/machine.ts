@@ -42,6 +42,8 @@ export class Machine {
       vmSlot: VM_PROC_NR,
       hz: options.hz,
       programs: new Map(Object.entries(options.programs).map(([n, p]) => [n, p.program])),
+      cowSafecopy: options.cowSafecopy,
+      cowSafecopyMin: options.cowSafecopyMin,
     });
     this.frames = new FrameAllocator(this.hw);
   }

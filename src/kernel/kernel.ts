@@ -31,6 +31,13 @@ export interface KernelOptions {
    * /bin until a file system holds them). Default: none.
    */
   readonly programs?: ReadonlyMap<string, Program>;
+  /**
+   * Safecopies share whole pages copy-on-write through VM (cow_safecopy.ts) when at least
+   * `cowSafecopyMin` bytes are copied. Default false here (unit-test kernels often have no VM);
+   * the boot option defaults to true.
+   */
+  readonly cowSafecopy?: boolean;
+  readonly cowSafecopyMin?: number;
 }
 
 export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
