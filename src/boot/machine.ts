@@ -44,6 +44,7 @@ export class Machine {
       programs: new Map(Object.entries(options.programs).map(([n, p]) => [n, p.program])),
       cowSafecopy: options.cowSafecopy,
       cowSafecopyMin: options.cowSafecopyMin,
+      grantGenerations: options.grantGenerations,
     });
     this.frames = new FrameAllocator(this.hw);
   }

@@ -41,6 +41,11 @@ export interface BootOptions {
    * VM round trip). 4096 .. 2^32. Default {@link DEFAULT_COW_SAFECOPY_MIN}.
    */
   readonly cowSafecopyMin?: number;
+  /**
+   * Grant ids carry a generation checked by the kernel (MINIX-SPEC §4.8); false gives MINIX
+   * behaviour (a stale id is honoured by a reused table slot). Default true.
+   */
+  readonly grantGenerations?: boolean;
   /** The boot image. Default: the demonstration image. */
   readonly image?: readonly BootImageEntry[];
   /**
@@ -89,6 +94,11 @@ export function resolveOptions(
   if (o.vmSanity !== undefined && typeof o.vmSanity !== "boolean") {
     throw new Error(`Invalid boot option vmSanity: ${String(o.vmSanity)} (expected a boolean)`);
   }
+  if (o.grantGenerations !== undefined && typeof o.grantGenerations !== "boolean") {
+    throw new Error(
+      `Invalid boot option grantGenerations: ${String(o.grantGenerations)} (expected a boolean)`,
+    );
+  }
   if (o.cowSafecopy !== undefined && typeof o.cowSafecopy !== "boolean") {
     throw new Error(
       `Invalid boot option cowSafecopy: ${String(o.cowSafecopy)} (expected a boolean)`,
@@ -105,6 +115,7 @@ export function resolveOptions(
     quantumTicks: intOption("quantumTicks", o.quantumTicks, 8, 1, 1_000_000),
     vmSanity: o.vmSanity ?? false,
     cowSafecopy: o.cowSafecopy ?? true,
+    grantGenerations: o.grantGenerations ?? true,
     cowSafecopyMin: intOption(
       "cowSafecopyMin",
       o.cowSafecopyMin,

@@ -38,6 +38,12 @@ export interface KernelOptions {
    */
   readonly cowSafecopy?: boolean;
   readonly cowSafecopyMin?: number;
+  /**
+   * Grant ids carry a generation that must match the entry's (MINIX-SPEC §4.8). false gives
+   * MINIX behaviour: only the slot counts, so a stale id is honoured by a reused slot.
+   * Default true.
+   */
+  readonly grantGenerations?: boolean;
 }
 
 export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
