@@ -48,6 +48,10 @@ export {
 } from "../src/lib/libsys/sys_misc.ts";
 export { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../src/lib/libsys/sys_vmctl.ts";
 export { setForkEntry } from "../src/lib/fork.ts";
+export * from "../src/lib/libsys/safecopies.ts";
+export * from "../src/lib/libsys/sys_safecopy.ts";
+export { vmEntry } from "../src/boot/services.ts";
+export { minixMmap } from "../src/lib/libc/mmap.ts";
 
 /** Boots a small machine with `image` (4 MiB, one tick every `cyclesPerTick` cycles). */
 export function bootImage(
