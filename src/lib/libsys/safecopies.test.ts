@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { SELF, VFS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import { SELF, VFS_PROC_NR } from "../../include/endpoint.ts";
 import { EINVAL, ENOSPC, EPERM, OK } from "../../include/errno.ts";
 import {
   CPF_MAP,
@@ -107,7 +107,7 @@ describe("grant library: creating grants", () => {
   test("when sys_setgrant is refused the table does not grow: ENOSPC", () => {
     const got: [number, number][] = [];
     grantPair({
-      *grantor(ctx) {},
+      *grantor() {},
       *requestor() {},
       extra: [
         {
@@ -273,7 +273,7 @@ describe("grant library: revoking, reserving, looking up", () => {
           slot: VFS_PROC_NR,
           priority: 7,
           program: function* (ctx) {
-            g = yield* cpfGrantMagic(ctx, REQUESTOR, GRANTOR as Endpoint, gbuf, 64, CPF_READ);
+            g = yield* cpfGrantMagic(ctx, REQUESTOR, GRANTOR, gbuf, 64, CPF_READ);
             yield* wake(ctx, REQUESTOR);
             yield* waitMsg(ctx);
             return 0;
