@@ -257,6 +257,29 @@ export const KCALLS = {
     }),
     reply: none,
   },
+  /**
+   * SMAP_EP (grantor), SMAP_GID, SMAP_OFFSET (in the grant), SMAP_ADDRESS (in the caller),
+   * SMAP_BYTES, SMAP_FLAG (writable): map granted pages at the caller's address (no segment
+   * field: one flat space).
+   */
+  SYS_SAFEMAP: {
+    req: defineLayout({
+      grantor: "endpoint",
+      gid: "i32",
+      offset: "u32",
+      address: "vir",
+      bytes: "u32",
+      flag: "i32",
+    }),
+    reply: none,
+  },
+  /**
+   * SMAP_FLAG, SMAP_GID: the grantor revokes its mappings made through grant id `arg`
+   * (flag 1) or starting at address `arg` of its memory (flag 0).
+   */
+  SYS_SAFEREVMAP: { req: defineLayout({ flag: "i32", arg: "u32" }), reply: none },
+  /** SMAP_ADDRESS: the grantee removes its mappings at that address. */
+  SYS_SAFEUNMAP: { req: defineLayout({ address: "vir" }), reply: none },
   /** DIAG_BUF, DIAG_LEN: print bytes of the caller's memory on the console. */
   SYS_DIAGCTL: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
 } as const satisfies { readonly [K in KcallNrName]?: CallDef<Readonly<Record<string, FieldKind>>> };

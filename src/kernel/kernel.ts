@@ -9,6 +9,7 @@ import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
 import type { Program } from "../include/trap.ts";
+import { MapInfo } from "./mapinfo.ts";
 import { Proc, RTS_SLOT_FREE } from "./proc.ts";
 import { PrivTable } from "./priv.ts";
 import { RunQueues } from "./sched.ts";
@@ -89,6 +90,8 @@ export class Kernel {
   faultAddr = 0;
   /** The boot image table (`image[]`), kernel tasks first; read with GET_IMAGE. */
   readonly image: BootImageInfo[] = [];
+  /** Live safemap mappings and the mapping calls waiting for VM (mapinfo.ts). */
+  readonly mapinfo = new MapInfo();
 
   constructor(hw: Hardware, opts: KernelOptions) {
     this.hw = hw;

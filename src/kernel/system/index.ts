@@ -16,6 +16,9 @@ import { doKill } from "./do_kill.ts";
 import { doPrivctl } from "./do_privctl.ts";
 import { doSafecopyFrom, doSafecopyTo } from "./do_safecopy.ts";
 import { doSafememset } from "./do_safememset.ts";
+import { doSafemap } from "./do_safemap.ts";
+import { doSaferevmap } from "./do_saferevmap.ts";
+import { doSafeunmap } from "./do_safeunmap.ts";
 import { doSetalarm } from "./do_setalarm.ts";
 import { doSetgrant } from "./do_setgrant.ts";
 import { doTimes } from "./do_times.ts";
@@ -45,4 +48,7 @@ export const callVec = {
   SYS_SAFECOPYTO: doSafecopyTo, // copy from the caller to a grant
   SYS_VSAFECOPY: doVsafecopy, // a vector of safe copies
   SYS_SAFEMEMSET: doSafememset, // fill granted memory with a byte
+  SYS_SAFEMAP: doSafemap, // map granted pages
+  SYS_SAFEREVMAP: doSaferevmap, // the grantor revokes mappings of its memory
+  SYS_SAFEUNMAP: doSafeunmap, // the grantee removes a mapping
 } satisfies { [K in KcallName]: KcallHandler<K> };

@@ -40,6 +40,7 @@ import type { Syscall } from "../ipc.ts";
 import { load, store } from "../mem.ts";
 import { lib } from "../runtime.ts";
 import { sysSetgrant } from "./sys_misc.ts";
+import { sysSaferevmapGid } from "./sys_safemap.ts";
 
 /** Entries of the first table, taken before the process needs a bigger one. */
 export const NR_STATIC_GRANTS = 2;
@@ -322,9 +323,8 @@ export function* cpfGrantMagic(
  * Revokes every mapping made through MAP grant `g` (`sys_saferevmap_gid`), before the grant
  * itself goes (§4.2, §4.6). OK or the kernel's error.
  */
-// eslint-disable-next-line require-yield
-function* revokeMappings(_ctx: ProcessContext, _g: number): Syscall {
-  return OK;
+function* revokeMappings(ctx: ProcessContext, g: number): Syscall {
+  return yield* sysSaferevmapGid(ctx, g);
 }
 
 /**
