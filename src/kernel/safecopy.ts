@@ -14,6 +14,7 @@ import { EDOM, EFAULT, EFAULT_SRC, OK } from "../include/errno.ts";
 import { CPF_WRITE } from "../include/grant.ts";
 import type { Endpoint } from "../include/endpoint.ts";
 import type { VirAddr } from "../include/types.ts";
+import { cowResumed, cowSafecopy } from "./cow_safecopy.ts";
 import { verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyBetween, copyToProc } from "./memory.ts";
@@ -23,7 +24,9 @@ import { copyFaulted } from "./vmrequest.ts";
 /**
  * `safecopy`: copy `bytes` between byte `offset` of grant `gid` of `granter` and `addr` in
  * `caller`. `access` CPF_READ copies granter → caller, CPF_WRITE caller → granter.
- * OK, a verification error, EDOM for zero bytes, EFAULT or VMSUSPEND.
+ * With `cow` (SYS_SAFECOPYFROM/TO, not vectors) whole pages may be shared copy-on-write
+ * instead (cow_safecopy.ts). OK, a verification error, EDOM for zero bytes, EFAULT or
+ * VMSUSPEND.
  */
 export function safecopy(
   k: Kernel,
@@ -34,12 +37,21 @@ export function safecopy(
   offset: number,
   addr: number,
   access: number,
+  cow = false,
 ): number {
+  // Re-executed after VM shared the pages: done, or (VM refused) copy plainly.
+  const resumed = cow ? cowResumed(k, caller) : undefined;
+  if (resumed === OK) return OK;
   const target: GrantTarget = { proc: caller, addr: 0 };
   const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target);
   if (r !== OK) return r;
   if (bytes === 0) return EDOM;
-  return copyGranted(k, caller, target.proc, target.addr, addr, bytes, access === CPF_WRITE);
+  const toGranter = access === CPF_WRITE;
+  if (cow && resumed === undefined) {
+    const c = cowSafecopy(k, caller, target.proc, target.addr, addr, bytes, toGranter);
+    if (c !== undefined) return c;
+  }
+  return copyGranted(k, caller, target.proc, target.addr, addr, bytes, toGranter);
 }
 
 /**

@@ -19,11 +19,11 @@ import type { KcallMsg } from "../system.ts";
 /** Data flows granter → caller; needs CPF_READ. */
 export function doSafecopyFrom(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFECOPYFROM">): number {
   const { granter, gid, offset, address, bytes } = m.req;
-  return safecopy(k, caller, granter, gid, bytes, offset, address, CPF_READ);
+  return safecopy(k, caller, granter, gid, bytes, offset, address, CPF_READ, true);
 }
 
 /** Data flows caller → granter; needs CPF_WRITE. */
 export function doSafecopyTo(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFECOPYTO">): number {
   const { granter, gid, offset, address, bytes } = m.req;
-  return safecopy(k, caller, granter, gid, bytes, offset, address, CPF_WRITE);
+  return safecopy(k, caller, granter, gid, bytes, offset, address, CPF_WRITE, true);
 }
