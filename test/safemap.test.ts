@@ -9,6 +9,7 @@
  * Then the negative cases of §10.2.
  */
 import { describe, expect, test } from "vitest";
+import type { Machine } from "../src/boot/machine.ts";
 import { makeEndpoint, type Endpoint } from "../src/include/endpoint.ts";
 import { EBUSY, EINVAL, EPERM, OK } from "../src/include/errno.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../src/include/grant.ts";
@@ -237,11 +238,222 @@ describe("safemap scenarios (MINIX test/safemap)", () => {
   });
 });
 
-void EBUSY;
-void EINVAL;
-void EPERM;
-void SIGSEGV;
-void sysSafecopyFrom;
-void sysSaferevmapAddr;
-void cpfRevoke;
-void virAddr;
+/** Runs G and R (each with a 32-page data area) to the end; returns the log and exits. */
+function pair(
+  grantor: (ctx: ProcessContext, L: (k: string, v: number) => void) => Syscall,
+  requestor: (ctx: ProcessContext, L: (k: string, v: number) => void) => Syscall,
+  cowSafecopy = true,
+): {
+  log: Record<string, number>;
+  exits: { ep: number; status: number; reason: string }[];
+  m: Machine;
+} {
+  const log: Record<string, number> = {};
+  const L = (k: string, v: number): void => {
+    log[k] = v;
+  };
+  const { m, ev } = bootSafemap(
+    [
+      { name: "grantor", slot: G, dataPages: 32, program: (ctx) => grantor(ctx, L) },
+      { name: "requestor", slot: R, dataPages: 32, program: (ctx) => requestor(ctx, L) },
+    ],
+    { cowSafecopy },
+  );
+  runAll(m);
+  return { log, exits: exits(ev), m };
+}
+
+describe("safemap errors (§10.2 negative cases)", () => {
+  test("no CPF_MAP → EPERM; writable without CPF_WRITE → EPERM (read-only OK); unaligned → EINVAL", () => {
+    const { log } = pair(
+      function* (ctx) {
+        const buf = pageBuffer(ctx, BUF);
+        const noMap = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_WRITE);
+        const ro = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_MAP);
+        yield* tell(ctx, R, noMap, ro);
+        yield* hear(ctx, R);
+        return 0;
+      },
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        const { a: noMap, b: ro } = yield* hear(ctx, G);
+        L("noMap", yield* sysSafemap(ctx, G, noMap, 0, buf, BUF, false));
+        L("roWritable", yield* sysSafemap(ctx, G, ro, 0, buf, BUF, true));
+        L("unalignedAddr", yield* sysSafemap(ctx, G, ro, 0, virAddr(buf + 8), PAGE, false));
+        L("unalignedLen", yield* sysSafemap(ctx, G, ro, 0, buf, PAGE + 1, false));
+        L("unalignedGrant", yield* sysSafemap(ctx, G, ro, 100, buf, PAGE, false));
+        L("zeroLen", yield* sysSafemap(ctx, G, ro, 0, buf, 0, false));
+        L("tooLong", yield* sysSafemap(ctx, G, ro, 0, buf, BUF + PAGE, false));
+        L("roOk", yield* sysSafemap(ctx, G, ro, 0, buf, BUF, false));
+        L("unmapNothing", yield* sysSafeunmap(ctx, virAddr(buf + PAGE)));
+        L("unmap", yield* sysSafeunmap(ctx, buf));
+        yield* tell(ctx, G);
+        return 0;
+      },
+    );
+    expect(log).toEqual({
+      noMap: EPERM,
+      roWritable: EPERM,
+      unalignedAddr: EINVAL,
+      unalignedLen: EINVAL,
+      unalignedGrant: EINVAL,
+      zeroLen: EINVAL,
+      tooLong: EPERM,
+      roOk: OK,
+      unmapNothing: OK,
+      unmap: OK,
+    });
+  });
+
+  test("the 21st live mapping → EBUSY; one unmapped, the next succeeds; exits drop the records", () => {
+    const { log, m } = pair(
+      function* (ctx) {
+        const buf = pageBuffer(ctx, PAGE);
+        const gid = yield* cpfGrantDirect(ctx, R, buf, PAGE, CPF_READ | CPF_WRITE | CPF_MAP);
+        yield* tell(ctx, R, gid);
+        yield* hear(ctx, R);
+        return 0;
+      },
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, 22 * PAGE);
+        const { a: gid } = yield* hear(ctx, G);
+        let ok = 0;
+        for (let i = 0; i < 20; i++) {
+          if ((yield* sysSafemap(ctx, G, gid, 0, virAddr(buf + i * PAGE), PAGE, true)) === OK) ok++;
+        }
+        L("ok", ok);
+        L("21st", yield* sysSafemap(ctx, G, gid, 0, virAddr(buf + 20 * PAGE), PAGE, true));
+        L("unmap", yield* sysSafeunmap(ctx, buf));
+        L("again", yield* sysSafemap(ctx, G, gid, 0, virAddr(buf + 20 * PAGE), PAGE, true));
+        // Twenty shares of one page: a write through one is seen through all.
+        yield* fill(ctx, buf + 20 * PAGE, PAGE, 7);
+        L("seen", yield* uniform(ctx, buf + 5 * PAGE, PAGE));
+        yield* tell(ctx, G);
+        return 0;
+      },
+    );
+    expect(log).toEqual({ ok: 20, "21st": EBUSY, unmap: OK, again: OK, seen: 7 });
+    expect(m.kernel.mapinfo.records()).toEqual([]);
+  });
+
+  test("cpfRevoke of a mapped grant revokes the mapping first: R keeps a private copy, safecopy then EPERM", () => {
+    const { log } = pair(
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        yield* fill(ctx, buf, BUF, 30);
+        const gid = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_WRITE | CPF_MAP);
+        yield* tell(ctx, R, gid);
+        yield* hear(ctx, R); // mapped and written
+        L("G sees R's write", yield* uniform(ctx, buf, BUF));
+        L("revoke", yield* cpfRevoke(ctx, gid));
+        yield* fill(ctx, buf, BUF, 32);
+        yield* tell(ctx, R);
+        yield* hear(ctx, R);
+        L("G after", yield* uniform(ctx, buf, BUF));
+        return 0;
+      },
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        const { a: gid } = yield* hear(ctx, G);
+        L("map", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+        yield* fill(ctx, buf, BUF, 31);
+        yield* tell(ctx, G);
+        yield* hear(ctx, G);
+        L("R keeps", yield* uniform(ctx, buf, BUF));
+        yield* fill(ctx, buf, BUF, 33);
+        L("copy after revoke", yield* sysSafecopyFrom(ctx, G, gid, 0, buf, PAGE));
+        L("map after revoke", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+        yield* tell(ctx, G);
+        return 0;
+      },
+    );
+    expect(log).toEqual({
+      map: OK,
+      "G sees R's write": 31,
+      revoke: OK,
+      "R keeps": 31,
+      "copy after revoke": EPERM,
+      "map after revoke": EPERM,
+      "G after": 32,
+    });
+  });
+
+  test("a write into a read-only mapping ends the writer with SIGSEGV; the grantor's data is intact", () => {
+    const {
+      log,
+      exits: ex,
+      m,
+    } = pair(
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        yield* fill(ctx, buf, BUF, 40);
+        const gid = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_MAP);
+        yield* tell(ctx, R, gid);
+        L("R died", (yield* hear(ctx, R)).status);
+        L("G data", yield* uniform(ctx, buf, BUF));
+        return 0;
+      },
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        const { a: gid } = yield* hear(ctx, G);
+        L("map", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, false));
+        L("sees", yield* uniform(ctx, buf, BUF));
+        yield* fill(ctx, buf + PAGE, 1, 41);
+        L("survived", 1);
+        return 0;
+      },
+    );
+    expect(log["map"]).toBe(OK);
+    expect(log["sees"]).toBe(40);
+    expect(log["survived"]).toBeUndefined();
+    expect(log["R died"]).toBeLessThan(0);
+    expect(log["G data"]).toBe(40);
+    expect(ex).toContainEqual({ ep: R, status: -SIGSEGV, reason: `signal ${SIGSEGV}` });
+    expect(m.kernel.mapinfo.records()).toEqual([]);
+  });
+
+  test("saferevmap by address; the grantee's death drops its record; the grantor's death leaves the grantee its data", () => {
+    const { log } = pair(
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        yield* fill(ctx, buf, BUF, 50);
+        const gid = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_WRITE | CPF_MAP);
+        yield* tell(ctx, R, gid, buf);
+        yield* hear(ctx, R);
+        L("revByAddr", yield* sysSaferevmapAddr(ctx, buf));
+        L("revNone", yield* sysSaferevmapAddr(ctx, buf));
+        yield* fill(ctx, buf, BUF, 51);
+        yield* tell(ctx, R);
+        yield* hear(ctx, R); // R mapped again
+        return 0; // G dies with a live mapping
+      },
+      function* (ctx, L) {
+        const buf = pageBuffer(ctx, BUF);
+        const { a: gid } = yield* hear(ctx, G);
+        L("map", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+        yield* tell(ctx, G);
+        yield* hear(ctx, G);
+        L("after revoke", yield* uniform(ctx, buf, BUF));
+        L("map2", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+        yield* tell(ctx, G);
+        // G is gone now (it exits after receiving): R's pages are its own.
+        const r = yield* hear(ctx, G);
+        L("G gone", r.status);
+        L("R keeps", yield* uniform(ctx, buf, BUF));
+        yield* fill(ctx, buf, BUF, 52);
+        L("R writes", yield* uniform(ctx, buf, BUF));
+        L("unmap dead", yield* sysSafeunmap(ctx, buf));
+        return 0;
+      },
+    );
+    expect(log["map"]).toBe(OK);
+    expect(log["revByAddr"]).toBe(OK);
+    expect(log["revNone"]).toBe(OK);
+    expect(log["after revoke"]).toBe(50);
+    expect(log["map2"]).toBe(OK);
+    expect(log["G gone"]).toBeLessThan(0);
+    expect(log["R keeps"]).toBe(51);
+    expect(log["R writes"]).toBe(52);
+    expect(log["unmap dead"]).toBe(OK);
+  });
+});
