@@ -3,13 +3,19 @@
  * (DESIGN.md §9) and the readable table. No timing here, so all of it is unit-tested.
  */
 
-export type Unit = "ns" | "µs" | "ms";
+/**
+ * Times per operation (lower is better), or throughput in MB/s = 10^6 bytes per second (higher
+ * is better). A ratio is always value / lower-bound value: for a time it says how many times
+ * slower than its bound a figure is (≥ 1), for a throughput which fraction of its bound's
+ * speed it reaches (≤ 1).
+ */
+export type Unit = "ns" | "µs" | "ms" | "MB/s";
 
 /** The samples of one figure and, when it has one, of its lower bound taken beside it. */
 export interface Measurement {
   readonly name: string;
   readonly unit: Unit;
-  /** Per-operation times, one per sample. */
+  /** Per-operation times (or throughputs, for MB/s), one per sample. */
   readonly samples: readonly number[];
   readonly baseline: { readonly name: string; readonly samples: readonly number[] } | null;
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
+import { grantSafecopy, hostCopyWithin, SAFECOPY_SIZES } from "./safecopy.ts";
 import {
   bootToIdle,
   generatorPingPong,
@@ -25,6 +26,9 @@ const FIGURES = [
   "vm.cow_fault",
   "vm.fork_exit",
   "boot.to_idle",
+  "host.copywithin_64KiB",
+  "host.copywithin_16MiB",
+  ...Object.keys(SAFECOPY_SIZES).map((s) => `grant.safecopy_${s}`),
 ] as const;
 
 function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
@@ -62,10 +66,46 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     log("vm.fork_exit…");
     out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
   }
+  out.push(...safecopyFigures(want, plan, log));
   const boot = bootToIdle();
   if (want(boot.name)) {
     log(`${boot.name}…`);
     out.push(measureAlone(boot, plan));
+  }
+  return out;
+}
+
+/**
+ * Safecopy throughput: up to 64 KiB bounded by copyWithin of 64 KiB (the bytes a small copy
+ * could move in the time of its trap), 16 MiB by copyWithin of 16 MiB. Each bound is measured
+ * beside every figure it bounds and published with all those samples pooled.
+ */
+function safecopyFigures(
+  want: (name: string) => boolean,
+  plan: Plan,
+  log: (s: string) => void,
+): Measurement[] {
+  const out: Measurement[] = [];
+  for (const big of [false, true]) {
+    const boundName = big ? "host.copywithin_16MiB" : "host.copywithin_64KiB";
+    const bound = hostCopyWithin(boundName, big ? 16 << 20 : 64 << 10);
+    const boundSamples: number[] = [];
+    for (const [suffix, bytes] of Object.entries(SAFECOPY_SIZES)) {
+      if (bytes > 64 << 10 !== big) continue;
+      const name = `grant.safecopy_${suffix}`;
+      if (!want(name)) continue;
+      log(`${name}…`);
+      const m = measureBeside(grantSafecopy(name, bytes), bound, plan);
+      boundSamples.push(...(m.baseline?.samples ?? []));
+      out.push(m);
+    }
+    if (want(boundName)) {
+      if (boundSamples.length === 0) {
+        log(`${boundName}…`);
+        boundSamples.push(...measureAlone(bound, plan).samples);
+      }
+      out.push({ name: boundName, unit: "MB/s", samples: boundSamples, baseline: null });
+    }
   }
   return out;
 }
@@ -117,7 +157,9 @@ function main(argv: readonly string[]): number {
     process.stdout.write(`${formatTable(ms)}\n`);
     process.stdout.write(
       `Medians of ${plan.samples} samples of at least ${plan.minMs} ms each; ratio = median / ` +
-        `median of the lower bound sampled beside it (${PINGPONG} pools all its samples).\n` +
+        `median of the lower bound sampled beside it (${PINGPONG} and host.copywithin_* pool ` +
+        `all their samples). For MB/s (higher is better) the ratio is the fraction of the ` +
+        `bound's throughput reached.\n` +
         `Total ${total} s, node ${process.version}.\n`,
     );
   }

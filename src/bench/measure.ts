@@ -8,6 +8,8 @@ import type { Measurement, Unit } from "./format.ts";
 export interface Workload {
   readonly name: string;
   readonly unit: Unit;
+  /** Bytes one operation moves: required for "MB/s", whose samples are throughputs. */
+  readonly bytesPerOp?: number;
   run(n: number): number;
   /**
    * Called before every `run(n)`, outside the timing: sets up what the next `n` operations
@@ -48,9 +50,14 @@ function opsFor(t: Timed, ms: number): number {
   return Math.max(1, Math.ceil((t.ops * ms) / Math.max(t.ms, 1e-3)));
 }
 
-const UNIT_PER_MS: Readonly<Record<Unit, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
+const UNIT_PER_MS: Readonly<Record<Exclude<Unit, "MB/s">, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
 
+/** A sample's value: time per operation, or for "MB/s" bytes moved per microsecond. */
 function perOp(w: Workload, t: Timed): number {
+  if (w.unit === "MB/s") {
+    if (w.bytesPerOp === undefined) throw new Error(`${w.name}: MB/s without bytesPerOp`);
+    return (w.bytesPerOp * t.ops) / (t.ms * 1000);
+  }
   return (UNIT_PER_MS[w.unit] * t.ms) / t.ops;
 }
 
