@@ -164,11 +164,7 @@ function runOps(ops: readonly Op[], cow: boolean): string[] {
       return bad === 0 ? 0 : 1;
     };
 
-  function* forkAndCheck(
-    ctx: ProcessContext,
-    parent: Endpoint,
-    prog: (c: ProcessContext) => Syscall,
-  ): Syscall {
+  function* forkAndCheck(ctx: ProcessContext, prog: (c: ProcessContext) => Syscall): Syscall {
     yield* setForkEntry(prog);
     const f = yield* pmFork(ctx, 20 + forks);
     forks++;
@@ -259,9 +255,9 @@ function runOps(ops: readonly Op[], cow: boolean): string[] {
           o.c * PAGE,
         );
       case "forkR":
-        return yield* forkAndCheck(ctx, R, childOf(R, buf, model.rv.slice(), extra !== 0));
+        return yield* forkAndCheck(ctx, childOf(R, buf, model.rv.slice(), extra !== 0));
       case "forkG":
-        return yield* forkAndCheck(ctx, G, childOf(G, buf, model.gv.slice(), true));
+        return yield* forkAndCheck(ctx, childOf(G, buf, model.gv.slice(), true));
     }
   }
 
