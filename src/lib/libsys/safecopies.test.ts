@@ -27,6 +27,7 @@ import {
   PAGE_SIZE,
   sysSafecopyFrom,
   type GrantLookup,
+  type Machine,
 } from "../../../test/system_harness.ts";
 import {
   expectSameBytes,
@@ -40,7 +41,6 @@ import {
   waitMsg,
   wake,
 } from "../../../test/fixtures/grants.ts";
-import type { Machine } from "../../boot/machine.ts";
 
 const RW = CPF_READ | CPF_WRITE;
 
