@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
 import { grantSafecopy, hostCopyWithin, SAFECOPY_SIZES } from "./safecopy.ts";
+import { safecopyMs, safeperf, SAFEPERF_PAGES } from "./safeperf.ts";
 import {
   bootToIdle,
   generatorPingPong,
@@ -29,6 +30,13 @@ const FIGURES = [
   "host.copywithin_64KiB",
   "host.copywithin_16MiB",
   ...Object.keys(SAFECOPY_SIZES).map((s) => `grant.safecopy_${s}`),
+  "grant.safecopy_16MiB_ms",
+  "grant.cow_safecopy_16MiB",
+  ...SAFEPERF_PAGES.flatMap((n) => [
+    `safeperf.copy_${n}`,
+    `safeperf.cowcopy_${n}`,
+    `safeperf.map_${n}`,
+  ]),
 ] as const;
 
 function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
@@ -67,6 +75,7 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
   }
   out.push(...safecopyFigures(want, plan, log));
+  out.push(...cowFigures(want, plan, log));
   const boot = bootToIdle();
   if (want(boot.name)) {
     log(`${boot.name}…`);
@@ -105,6 +114,61 @@ function safecopyFigures(
         boundSamples.push(...measureAlone(bound, plan).samples);
       }
       out.push({ name: boundName, unit: "MB/s", samples: boundSamples, baseline: null });
+    }
+  }
+  return out;
+}
+
+/**
+ * COW safecopy of 16 MiB beside the plain safecopy of 16 MiB (both in ms, on a machine with
+ * VM); safeperf: per page, COW safecopy + touch and safemap + touch + safeunmap beside the
+ * plain safecopy + touch of the same pages, whose samples are pooled.
+ */
+function cowFigures(
+  want: (name: string) => boolean,
+  plan: Plan,
+  log: (s: string) => void,
+): Measurement[] {
+  const out: Measurement[] = [];
+  const plainName = "grant.safecopy_16MiB_ms";
+  const cowName = "grant.cow_safecopy_16MiB";
+  if (want(cowName) || want(plainName)) {
+    const plain = safecopyMs(plainName, 16 << 20, false);
+    if (want(cowName)) {
+      log(`${cowName}…`);
+      const m = measureBeside(safecopyMs(cowName, 16 << 20, true), plain, plan);
+      out.push(m);
+      if (want(plainName)) {
+        out.push({
+          name: plainName,
+          unit: "ms",
+          samples: m.baseline?.samples ?? [],
+          baseline: null,
+        });
+      }
+    } else {
+      log(`${plainName}…`);
+      out.push(measureAlone(plain, plan));
+    }
+  }
+  for (const n of SAFEPERF_PAGES) {
+    const copyName = `safeperf.copy_${n}`;
+    const others = (["cowcopy", "map"] as const).filter((m) => want(`safeperf.${m}_${n}`));
+    if (others.length === 0 && !want(copyName)) continue;
+    const copy = safeperf("copy", n);
+    const copySamples: number[] = [];
+    for (const mode of others) {
+      log(`safeperf.${mode}_${n}…`);
+      const m = measureBeside(safeperf(mode, n), copy, plan);
+      copySamples.push(...(m.baseline?.samples ?? []));
+      out.push(m);
+    }
+    if (want(copyName)) {
+      if (copySamples.length === 0) {
+        log(`${copyName}…`);
+        copySamples.push(...measureAlone(copy, plan).samples);
+      }
+      out.push({ name: copyName, unit: "µs", samples: copySamples, baseline: null });
     }
   }
   return out;
