@@ -456,4 +456,70 @@ describe("safemap errors (§10.2 negative cases)", () => {
     expect(log["R writes"]).toBe(52);
     expect(log["unmap dead"]).toBe(OK);
   });
+
+  test.each([
+    ["saferevmap", false, OK],
+    ["cpfRevoke", true, EPERM],
+  ])(
+    "a %s while VM is still mapping: the mapping is undone as soon as VM is done",
+    (_name, revokeGrant, want) => {
+      const log: Record<string, number> = {};
+      const L = (k: string, v: number): void => {
+        log[k] = v;
+      };
+      const { m } = bootSafemap(
+        [
+          {
+            name: "grantor",
+            slot: G,
+            priority: 5,
+            dataPages: 16,
+            program: function* (ctx) {
+              const buf = pageBuffer(ctx, BUF);
+              yield* fill(ctx, buf, BUF, 60);
+              const gid = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_WRITE | CPF_MAP);
+              yield* tell(ctx, R, gid);
+              yield* hear(ctx, R); // R is about to map; VM (lower priority) has not run yet
+              L("revmap", yield* sysSaferevmapGid(ctx, gid));
+              if (revokeGrant) L("revoke", yield* cpfRevoke(ctx, gid));
+              yield* hear(ctx, R);
+              L("G keeps", yield* uniform(ctx, buf, BUF));
+              return 0;
+            },
+          },
+          {
+            name: "requestor",
+            slot: R,
+            // Ahead of G: after waking G it goes on into SYS_SAFEMAP; G runs while R waits
+            // for VM, which is behind both.
+            priority: 4,
+            dataPages: 16,
+            program: function* (ctx) {
+              const buf = pageBuffer(ctx, BUF);
+              // Touch everything the map call uses, so that nothing suspends R before it.
+              yield* sysSafeunmap(ctx, buf);
+              yield* fill(ctx, buf, BUF, 0);
+              const { a: gid } = yield* hear(ctx, G);
+              yield* tell(ctx, G);
+              L("map", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+              L("R sees", yield* uniform(ctx, buf, BUF));
+              yield* fill(ctx, buf, BUF, 61);
+              yield* tell(ctx, G);
+              return 0;
+            },
+          },
+        ],
+        { vmPriority: 10 },
+      );
+      runAll(m);
+      expect(log).toEqual({
+        revmap: OK,
+        ...(revokeGrant ? { revoke: OK } : {}),
+        map: want,
+        "R sees": 60,
+        "G keeps": 60,
+      });
+      expect(m.kernel.mapinfo.records()).toEqual([]);
+    },
+  );
 });

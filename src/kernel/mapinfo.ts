@@ -47,12 +47,16 @@ export interface MapRecord {
   mapped: boolean;
   /** The process whose VM request for this record is under way, or null. */
   busy: Proc | null;
+  /** Revoked (saferevmap) while VM was still mapping it: undone when the map completes. */
+  revoked: boolean;
 }
 
 /** What a suspended caller waits for: a map, an unmap of `record`, or a COW share. */
 export interface Pending {
-  readonly kind: "smap" | "sunmap" | "cow";
+  /** "undo": a completed map being unmapped again; the call then returns `status`. */
+  readonly kind: "smap" | "sunmap" | "undo" | "cow";
   readonly record: MapRecord | null;
+  readonly status?: number;
 }
 
 export class MapInfo {
@@ -125,7 +129,10 @@ export function safeunmapPass(k: Kernel, caller: Proc, match: (r: MapRecord) => 
     info.remove(rec);
   }
   for (const rec of info.records()) {
-    if (!rec.mapped || rec.busy !== null || !match(rec)) continue;
+    if (!match(rec)) continue;
+    // Still being mapped: the map's completion undoes it (saferevmap only asks once).
+    if (!rec.mapped && rec.busy !== null && rec.busy !== caller) rec.revoked = true;
+    if (!rec.mapped || rec.busy !== null) continue;
     const grantor = k.isokendpt(rec.grantor);
     const grantee = k.isokendpt(rec.grantee);
     if (grantor === undefined || grantee === undefined) {

@@ -10,12 +10,15 @@
  *          writable); EBUSY when MAX_MAP_INFO mappings exist; else VM's result (EFAULT for
  *          memory outside a region, ENOMEM). The caller's old pages in the range are dropped.
  * The caller is suspended while VM maps (VMPTYPE_SMAP) and the call is re-executed to report
- * VM's status (MINIX completed it with OK at once and never reported VM's result).
+ * VM's status (MINIX completed it with OK at once and never reported VM's result). If the
+ * mapping was revoked, or the grant no longer verifies, by the time VM is done, it is
+ * unmapped again at once (VMPTYPE_SUNMAP; the caller keeps a private copy) and the call
+ * returns OK or the grant's error: no mapping outlives a revocation.
  * MINIX:   minix/kernel/system/do_safemap.c `do_safemap` (MINIX-SPEC §4.6)
  */
 import { EINVAL, OK, VMSUSPEND } from "../../include/errno.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
-import { VMPTYPE_SMAP } from "../../include/kcall.ts";
+import { VMPTYPE_SMAP, VMPTYPE_SUNMAP } from "../../include/kcall.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
 import { verifyGrant, type GrantTarget } from "../grant.ts";
 import type { Kernel } from "../kernel.ts";
@@ -26,6 +29,14 @@ import { vmSuspendMap } from "../vmrequest.ts";
 
 export function doSafemap(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFEMAP">): number {
   const { grantor, gid, offset, address, bytes, flag } = m.req;
+  const writable = flag !== 0;
+  const access = CPF_MAP | CPF_READ | (writable ? CPF_WRITE : 0);
+  // Third pass: a map undone again (see below) is over.
+  const undone = takePending(k, caller, "undo");
+  if (undone?.record != null) {
+    k.mapinfo.remove(undone.record);
+    return undone.status ?? OK;
+  }
   // Second pass: VM has answered the map request.
   const done = takePending(k, caller, "smap");
   if (done?.record != null) {
@@ -38,14 +49,23 @@ export function doSafemap(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFEMAP">): 
       return res;
     }
     rec.mapped = true;
+    // Revoked meanwhile (saferevmap, cpfRevoke): no mapping may outlive that. Unmap it
+    // again (the caller keeps a private copy); OK if only the mapping was revoked, the
+    // grant's error if the grant went too.
+    const again: GrantTarget = { proc: caller, addr: 0 };
+    const v = verifyGrant(k, grantor, caller.endpoint, gid, bytes, access, offset, again);
+    const grantorProc = k.isokendpt(rec.grantor);
+    if ((rec.revoked || v !== OK) && grantorProc !== undefined) {
+      vmSuspendMap(k, caller, VMPTYPE_SUNMAP, caller, address, grantorProc, rec.addressD, bytes, 0);
+      setPending(k, caller, { kind: "undo", record: rec, status: v });
+      return VMSUSPEND;
+    }
     return OK;
   }
 
   // Check.
   if (address % PAGE_SIZE !== 0 || bytes === 0 || bytes % PAGE_SIZE !== 0) return EINVAL;
   if (address + bytes > 0x1_0000_0000) return EINVAL;
-  const writable = flag !== 0;
-  const access = CPF_MAP | CPF_READ | (writable ? CPF_WRITE : 0);
   const target: GrantTarget = { proc: caller, addr: 0 };
   const r = verifyGrant(k, grantor, caller.endpoint, gid, bytes, access, offset, target);
   if (r !== OK) return r;
@@ -63,6 +83,7 @@ export function doSafemap(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFEMAP">): 
     bytes,
     mapped: false,
     busy: null,
+    revoked: false,
   };
   const added = k.mapinfo.add(rec);
   if (added !== OK) return added;
