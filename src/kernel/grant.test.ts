@@ -250,6 +250,39 @@ describe("verifyGrant: the checklist of MINIX-SPEC §4.9", () => {
   });
 });
 
+describe("verifyGrant: where the table lies", () => {
+  test.each([
+    ["word aligned", TABLE],
+    ["not word aligned", TABLE + 2],
+    ["an entry across a page boundary", TABLE + 0x1000 - 20],
+  ])("%s", (_what, at) => {
+    const k = boot();
+    const entries: Entry[] = [
+      { kind: "direct", whoTo: R, start: BUF, len: 64, access: CPF_READ, gen: 0 },
+      { kind: "direct", whoTo: X, start: BUF + 8, len: 64, access: RW, gen: 3 },
+    ];
+    setTable(k, proc(k, G), entries, at);
+    expect(verify(k, G, R, 0, 64, CPF_READ)).toEqual([OK, G, BUF]);
+    expect(verify(k, G, X, makeGrantId(1, 3), 64, CPF_WRITE, 0)).toEqual([OK, G, BUF + 8]);
+    expect(verify(k, G, X, makeGrantId(1, 2), 64, CPF_WRITE, 0)[0]).toBe(EPERM);
+    expect(verify(k, G, R, 1, 1, CPF_READ)[0]).toBe(EPERM);
+  });
+
+  test("an entry half in an unmapped page is EPERM", () => {
+    const k = boot();
+    const g = proc(k, G);
+    // The data area is 16 pages; entry 1 starts 18 bytes before its end.
+    const at = DATA_BASE + 16 * 0x1000 - 54;
+    const e = encode({ kind: "direct", whoTo: R, start: BUF, len: 64, access: RW });
+    setTable(k, g, [{ kind: "direct", whoTo: R, start: BUF, len: 64, access: RW }], at);
+    expect(copyToProc(k, g, virAddr(at + 36), e, 0, 18)).toBe(OK);
+    g.priv!.grantEntries = 2;
+    expect(verify(k, G, R, 0, 1, CPF_READ)[0]).toBe(OK);
+    expect(verify(k, G, R, 1, 1, CPF_READ)[0]).toBe(EPERM);
+    expect(k.vmrequest).toBeNull();
+  });
+});
+
 describe("verifyGrant: address-space edges of direct grants", () => {
   test("a grant at address 0 is allowed (the original's wrap check rejected it)", () => {
     const k = boot();

@@ -5,12 +5,44 @@
  */
 import type { Endpoint } from "../../include/endpoint.ts";
 import { SCPVEC_NR, VSCP_VEC } from "../../include/grant.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
+import { M_PAYLOAD } from "../../include/message.ts";
+import { CPU_OK, type ProcessContext } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../ipc.ts";
 import { store } from "../mem.ts";
-import { malloc } from "../runtime.ts";
+import { lib, malloc } from "../runtime.ts";
+import type { UMessage } from "../umessage.ts";
 import { kernelCall, kernelCallStatus } from "./kernel_call.ts";
+
+const SCP = KCALLS.SYS_SAFECOPYFROM.req.offsets;
+
+/**
+ * Encodes a SYS_SAFECOPYFROM/TO request (one layout for both) into the scratch message
+ * directly: these calls are the data path of every driver and server, so they skip the
+ * generic encoder and, below, the nested generators of `kernelCallStatus`.
+ */
+function encodeSafecopy(
+  ctx: ProcessContext,
+  call: "SYS_SAFECOPYFROM" | "SYS_SAFECOPYTO",
+  granter: Endpoint,
+  gid: number,
+  offset: number,
+  address: VirAddr,
+  bytes: number,
+): UMessage {
+  const um = lib(ctx).scratch;
+  const m = um.m;
+  m.bytes.fill(0, M_PAYLOAD);
+  m.type = KERNEL_CALL + KCALL_NR[call];
+  const v = m.view;
+  v.setInt32(SCP.granter, granter, true);
+  v.setInt32(SCP.gid, gid, true);
+  v.setUint32(SCP.offset, offset >>> 0, true);
+  v.setUint32(SCP.address, address >>> 0, true);
+  v.setUint32(SCP.bytes, bytes >>> 0, true);
+  return um;
+}
 
 /** `sys_safecopyfrom`: `bytes` at `offset` of grant `gid` of `granter` → `address` here. */
 export function* sysSafecopyFrom(
@@ -21,7 +53,9 @@ export function* sysSafecopyFrom(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  return yield* kernelCallStatus(ctx, "SYS_SAFECOPYFROM", { granter, gid, offset, address, bytes });
+  const um = encodeSafecopy(ctx, "SYS_SAFECOPYFROM", granter, gid, offset, address, bytes);
+  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
+  return yield { kind: "kcall", msg: um.va };
 }
 
 /** `sys_safecopyto`: `bytes` at `address` here → `offset` of grant `gid` of `granter`. */
@@ -33,7 +67,9 @@ export function* sysSafecopyTo(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  return yield* kernelCallStatus(ctx, "SYS_SAFECOPYTO", { granter, gid, offset, address, bytes });
+  const um = encodeSafecopy(ctx, "SYS_SAFECOPYTO", granter, gid, offset, address, bytes);
+  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
+  return yield { kind: "kcall", msg: um.va };
 }
 
 /** `sys_safememset`: fill `bytes` at `offset` of grant `gid` of `granter` with byte `ch`. */
