@@ -57,8 +57,13 @@ export interface BootOptions {
 
 export type ResolvedOptions = Required<BootOptions>;
 
-/** Default `cowSafecopyMin`: where COW safecopy starts to pay (npm run bench, safeperf.*). */
-export const DEFAULT_COW_SAFECOPY_MIN = 16 * 4096;
+/**
+ * Default `cowSafecopyMin`: 4 MiB. Measured (src/bench/safeperf.ts, node 20): sharing costs a
+ * VM round trip plus a few µs per page of page-table edits through the simulated MMU, while
+ * the host copies a cached page in well under a µs; COW stopped losing to the plain copy
+ * between 1 and 8 MiB (noisy), and wins clearly above (16 MiB: about a third of the time).
+ */
+export const DEFAULT_COW_SAFECOPY_MIN = 4 * 1024 * 1024;
 
 function intOption(
   name: string,
