@@ -17,6 +17,18 @@ import { kernelCall, kernelCallStatus } from "./kernel_call.ts";
 
 const SCP = KCALLS.SYS_SAFECOPYFROM.req.offsets;
 
+let lastCtx: ProcessContext | null = null;
+let lastScratch: UMessage | null = null;
+
+/** The scratch message of `ctx`, remembered for the process that copied last. */
+function scratch(ctx: ProcessContext): UMessage {
+  if (ctx !== lastCtx || lastScratch === null) {
+    lastCtx = ctx;
+    lastScratch = lib(ctx).scratch;
+  }
+  return lastScratch;
+}
+
 /**
  * Encodes a SYS_SAFECOPYFROM/TO request (one layout for both) into the scratch message
  * directly: these calls are the data path of every driver and server, so they skip the
@@ -31,7 +43,7 @@ function encodeSafecopy(
   address: VirAddr,
   bytes: number,
 ): UMessage {
-  const um = lib(ctx).scratch;
+  const um = scratch(ctx);
   const m = um.m;
   m.bytes.fill(0, M_PAYLOAD);
   m.type = KERNEL_CALL + KCALL_NR[call];
