@@ -50,6 +50,7 @@ export { sysVmctl, sysVmctlGetMemreq, sysVmctlReplyMemreq } from "../src/lib/lib
 export { setForkEntry } from "../src/lib/fork.ts";
 export * from "../src/lib/libsys/safecopies.ts";
 export * from "../src/lib/libsys/sys_safecopy.ts";
+export * from "../src/lib/libsys/sys_safemap.ts";
 export { vmEntry } from "../src/boot/services.ts";
 export { minixMmap } from "../src/lib/libc/mmap.ts";
 
