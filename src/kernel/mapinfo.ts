@@ -26,7 +26,7 @@ import { VMPTYPE_CHECK, VMPTYPE_SUNMAP } from "../include/kcall.ts";
 import { verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
 import { panic } from "./panic.ts";
-import { MF_KCALL_RESUME, RTS_VMREQUEST, type Proc } from "./proc.ts";
+import { MF_KCALL_RESUME, RTS_VMREQTARGET, RTS_VMREQUEST, type Proc } from "./proc.ts";
 import { releaseVmTarget, vmSuspendMap } from "./vmrequest.ts";
 
 export const MAX_MAP_INFO = 20;
@@ -180,7 +180,11 @@ export function clearMappings(k: Kernel, p: Proc): void {
   }
 }
 
-/** kernel.check(): records name live processes; pending entries belong to suspended calls. */
+/**
+ * kernel.check(): records name live processes; a busy record is what its process waits for;
+ * pending entries belong to suspended calls; RTS_VMREQTARGET only while a mapping request
+ * into that process is outstanding.
+ */
 export function checkMapInfo(k: Kernel): void {
   const info = k.mapinfo;
   for (const rec of info.records()) {
@@ -190,6 +194,17 @@ export function checkMapInfo(k: Kernel): void {
     if (rec.busy !== null && info.pending.get(rec.busy)?.record !== rec) {
       panic(`check: ${what} is busy for ${rec.busy.name}, which does not wait for it`);
     }
+  }
+  for (const p of k.procs) {
+    if (p.isFree || (p.rtsFlags & RTS_VMREQTARGET) === 0) continue;
+    const held = k.procs.some(
+      (q) =>
+        !q.isFree &&
+        (q.rtsFlags & RTS_VMREQUEST) !== 0 &&
+        q.vmreq.reqType !== VMPTYPE_CHECK &&
+        q.vmreq.target === p.endpoint,
+    );
+    if (!held) panic(`check: ${p.name} waits in RTS_VMREQTARGET for no mapping request`);
   }
   for (const [p, pend] of info.pending) {
     if (p.isFree) panic(`check: free slot ${p.nr} waits for a mapping request`);
