@@ -2,7 +2,14 @@ import { describe, expect, test } from "vitest";
 import { EDOM, EPERM, OK } from "../../include/errno.ts";
 import { CPF_READ, CPF_WRITE, GRANT_INVALID } from "../../include/grant.ts";
 import { virAddr } from "../../include/types.ts";
-import { cpfGrantDirect, malloc, PAGE_SIZE, sysSafememset } from "../../../test/system_harness.ts";
+import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
+import {
+  cpfGrantDirect,
+  malloc,
+  minixMmap,
+  PAGE_SIZE,
+  sysSafememset,
+} from "../../../test/system_harness.ts";
 import {
   expectSameBytes,
   fill,
@@ -42,6 +49,36 @@ describe("SYS_SAFEMEMSET", () => {
     expect(got).toEqual([OK, EPERM, EDOM, EPERM]);
     const want = pattern(LEN + 2 * PAGE_SIZE, 3);
     want.fill(0xab, 5, 5 + LEN);
+    expectSameBytes(after, want);
+  });
+
+  test("filling the grantor's untouched memory waits for VM and completes", () => {
+    const LEN = 3 * PAGE_SIZE + 10;
+    let g = GRANT_INVALID;
+    let lazy = virAddr(0);
+    let r = -1;
+    let after = new Uint8Array(0);
+    grantPair({
+      vm: true,
+      *grantor(ctx) {
+        const m = yield* minixMmap(ctx, {
+          len: 4 * PAGE_SIZE,
+          prot: PROT_READ | PROT_WRITE,
+          flags: MAP_PRIVATE | MAP_ANON,
+        });
+        lazy = m.addr;
+        g = yield* cpfGrantDirect(ctx, REQUESTOR, lazy, 4 * PAGE_SIZE, CPF_WRITE);
+      },
+      *requestor(ctx) {
+        r = yield* sysSafememset(ctx, GRANTOR, g, 3, 0x5a, LEN);
+      },
+      *after(ctx) {
+        after = yield* read(ctx, lazy, 4 * PAGE_SIZE);
+      },
+    });
+    expect(r).toBe(OK);
+    const want = new Uint8Array(4 * PAGE_SIZE);
+    want.fill(0x5a, 3, 3 + LEN);
     expectSameBytes(after, want);
   });
 });

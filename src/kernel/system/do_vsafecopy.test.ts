@@ -3,9 +3,11 @@ import { SELF, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, EPERM, OK } from "../../include/errno.ts";
 import { CPF_READ, CPF_WRITE, GRANT_INVALID, SCPVEC_NR } from "../../include/grant.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
+import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
 import {
   cpfGrantDirect,
   malloc,
+  minixMmap,
   PAGE_SIZE,
   sysVsafecopy,
   sysVsafecopyAt,
@@ -143,5 +145,38 @@ describe("SYS_VSAFECOPY", () => {
   test("an empty vector is OK; an unreadable vector is EFAULT", () => {
     expect(run(() => []).res).toEqual({ status: OK, done: 0 });
     expect(run(() => null).res.status).toBe(EFAULT);
+  });
+
+  test("elements into untouched memory are completed through VM", () => {
+    let gRead = GRANT_INVALID;
+    let res: VsafecopyResult = { status: -1, done: -1 };
+    let dst = new Uint8Array(0);
+    const SPACE = 6 * PAGE_SIZE;
+    grantPair({
+      vm: true,
+      *grantor(ctx) {
+        const rbuf = malloc(ctx, LEN, PAGE_SIZE);
+        yield* fill(ctx, rbuf, LEN, 5);
+        gRead = yield* cpfGrantDirect(ctx, REQUESTOR, rbuf, LEN, CPF_READ);
+      },
+      *requestor(ctx) {
+        const r = yield* minixMmap(ctx, {
+          len: SPACE,
+          prot: PROT_READ | PROT_WRITE,
+          flags: MAP_PRIVATE | MAP_ANON,
+        });
+        res = yield* sysVsafecopy(ctx, [
+          from(gRead, 0, r.addr, 100),
+          from(gRead, 100, at(r.addr, 3 * PAGE_SIZE), LEN - 100),
+        ]);
+        dst = yield* read(ctx, r.addr, SPACE);
+      },
+    });
+    expect(res).toEqual({ status: OK, done: 2 });
+    const want = new Uint8Array(SPACE);
+    const src = pattern(LEN, 5);
+    want.set(src.subarray(0, 100));
+    want.set(src.subarray(100), 3 * PAGE_SIZE);
+    expectSameBytes(dst, want);
   });
 });
