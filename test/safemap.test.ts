@@ -35,6 +35,7 @@ import {
   hear,
   pageBuffer,
   PAGE,
+  pmExec,
   pmFork,
   report,
   runAll,
@@ -522,4 +523,65 @@ describe("safemap errors (§10.2 negative cases)", () => {
       expect(m.kernel.mapinfo.records()).toEqual([]);
     },
   );
+
+  test("exec of a grantee drops its records; the grantor's later writes reach nobody", () => {
+    const log: Record<string, number> = {};
+    const L = (k: string, v: number): void => {
+      log[k] = v;
+    };
+    const { m } = bootSafemap(
+      [
+        {
+          name: "grantor",
+          slot: G,
+          dataPages: 16,
+          program: function* (ctx) {
+            const buf = pageBuffer(ctx, BUF);
+            yield* fill(ctx, buf, BUF, 70);
+            const gid = yield* cpfGrantDirect(ctx, R, buf, BUF, CPF_READ | CPF_WRITE | CPF_MAP);
+            yield* tell(ctx, R, gid);
+            const h = yield* hear(ctx, R); // from R's new image
+            L("heard", h.a);
+            L("records", m.kernel.mapinfo.records().length);
+            L("revmap", yield* sysSaferevmapGid(ctx, gid));
+            yield* fill(ctx, buf, BUF, 71);
+            yield* tell(ctx, R);
+            return 0;
+          },
+        },
+        {
+          name: "requestor",
+          slot: R,
+          dataPages: 16,
+          program: function* (ctx) {
+            const buf = pageBuffer(ctx, BUF);
+            const { a: gid } = yield* hear(ctx, G);
+            L("map", yield* sysSafemap(ctx, G, gid, 0, buf, BUF, true));
+            L("records before", m.kernel.mapinfo.records().length);
+            L("exec", yield* pmExec(ctx)); // only on failure
+            return 1;
+          },
+        },
+      ],
+      {
+        exec: function* (ctx) {
+          // The new image: its data area starts demand-zero again.
+          const buf = pageBuffer(ctx, BUF);
+          yield* tell(ctx, G, 1);
+          yield* hear(ctx, G);
+          L("new image sees", yield* uniform(ctx, buf, BUF));
+          return 0;
+        },
+      },
+    );
+    runAll(m);
+    expect(log).toEqual({
+      map: OK,
+      "records before": 1,
+      heard: 1,
+      records: 0,
+      revmap: OK,
+      "new image sees": 0,
+    });
+  });
 });
