@@ -72,6 +72,16 @@ describe("toFigure", () => {
 });
 
 describe("units", () => {
+  it("keeps two significant digits of a small ratio", () => {
+    const small: Measurement = {
+      name: "grant.safecopy_64B",
+      unit: "MB/s",
+      samples: [47],
+      baseline: { name: "host.copywithin_64KiB", samples: [33663] },
+    };
+    expect(toFigure(small).ratio).toBe(0.0014);
+    expect(formatTable([small])).toContain(" 0.0014");
+  });
   it("publishes MB/s figures as throughputs: the ratio is the fraction of the bound reached", () => {
     const copy: Measurement = {
       name: "grant.safecopy_64KiB",

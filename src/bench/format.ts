@@ -46,6 +46,10 @@ export function roundSig(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+function roundRatio(r: number): number {
+  return r >= 0.1 ? Math.round(r * 100) / 100 : roundSig(r, 2);
+}
+
 /** Reduces a measurement to its published figure: medians, and their ratio. */
 export function toFigure(m: Measurement): Figure {
   const value = median(m.samples);
@@ -58,7 +62,9 @@ export function toFigure(m: Measurement): Figure {
     value: roundSig(value, 3),
     unit: m.unit,
     baseline: m.baseline.name,
-    ratio: base > 0 ? Math.round((value / base) * 100) / 100 : null,
+    // Two decimals, but at least two significant digits: a small throughput ratio (a 64 B
+    // copy against a 64 KiB bound) must not read as 0.
+    ratio: base > 0 ? roundRatio(value / base) : null,
   };
 }
 
@@ -92,7 +98,7 @@ export function formatTable(ms: readonly Measurement[]): string {
       `${lo}..${hi}`,
       String(m.samples.length),
       base,
-      f.ratio === null ? "-" : f.ratio.toFixed(2),
+      f.ratio === null ? "-" : f.ratio >= 0.1 ? f.ratio.toFixed(2) : String(f.ratio),
     ];
   });
   const all = [header, ...rows];
