@@ -275,6 +275,10 @@ function predict(model: Model, c: Cmd): number | "grant" {
       const [granter, gid] = copyTarget.get(c)!;
       const { offset, bytes, at, write } = range(c);
       const access = write ? CPF_WRITE : CPF_READ;
+      // safecopy checks the granter and its table before the id (§4.4 step 1).
+      const g = whoOf(granter);
+      if (g === undefined) return EINVAL;
+      if (!model.grants.some((x) => x.owner === g)) return EPERM;
       const v = verify(model, granter, ep(c.actor), gid, bytes, access, offset);
       if (v.r !== OK) return v.r;
       if (bytes === 0) return EDOM;

@@ -106,10 +106,26 @@ export function verifyGrant(
   }
 }
 
+/**
+ * `safecopy`'s own first step (§4.4): the granter must be a live process (EINVAL) with a grant
+ * table (EPERM), checked before the id, so a negative id at a granter without a table is
+ * EPERM there (verifyGrant alone would say EINVAL). OK or the error.
+ */
+export function checkGranter(k: Kernel, granter: Endpoint): number {
+  const gp = k.isokendpt(granter);
+  if (gp === undefined) return EINVAL;
+  return hasTable(gp) ? OK : EPERM;
+}
+
+function hasTable(gp: Proc): boolean {
+  const priv = gp.priv;
+  return priv !== null && (gp.rtsFlags & RTS_NO_PRIV) === 0 && priv.grantTable !== 0;
+}
+
 /** Reads entry `gid` of `gp`'s table into `entry` and checks it is in use; OK or EPERM. */
 function readEntry(k: Kernel, gp: Proc, gid: number, generations: boolean): number {
   const priv = gp.priv;
-  if (priv === null || (gp.rtsFlags & RTS_NO_PRIV) !== 0 || priv.grantTable === 0) return EPERM;
+  if (priv === null || !hasTable(gp)) return EPERM;
   const slot = grantSlot(gid);
   if (slot >= priv.grantEntries) return EPERM;
   const va = priv.grantTable + slot * GRANT_ENTRY_SIZE;

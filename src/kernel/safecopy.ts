@@ -15,7 +15,7 @@ import { CPF_WRITE } from "../include/grant.ts";
 import type { Endpoint } from "../include/endpoint.ts";
 import type { VirAddr } from "../include/types.ts";
 import { cowResumed, cowSafecopy } from "./cow_safecopy.ts";
-import { verifyGrant, type GrantTarget } from "./grant.ts";
+import { checkGranter, verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyBetween, copyToProc } from "./memory.ts";
 import { VMSTYPE_KERNELCALL, type Proc } from "./proc.ts";
@@ -42,6 +42,8 @@ export function safecopy(
   // Re-executed after VM shared the pages: done, or (VM refused) copy plainly.
   const resumed = cow ? cowResumed(k, caller) : undefined;
   if (resumed === OK) return OK;
+  const pre = checkGranter(k, granter);
+  if (pre !== OK) return pre;
   const target: GrantTarget = { proc: caller, addr: 0 };
   const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target);
   if (r !== OK) return r;
@@ -96,6 +98,8 @@ export function safememset(
   ch: number,
   bytes: number,
 ): number {
+  const pre = checkGranter(k, granter);
+  if (pre !== OK) return pre;
   const target: GrantTarget = { proc: caller, addr: 0 };
   const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, CPF_WRITE, offset, target);
   if (r !== OK) return r;

@@ -127,6 +127,7 @@ describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
           [GRANTOR, readOnly, 1, PAGE_SIZE], // past the end
           [GRANTOR, readOnly, 0xffff_ffff, 2], // offset + bytes wraps
           [REQUESTOR, readOnly, 0, 16], // requestor has no table
+          [REQUESTOR, -1, 0, 16], // no table is checked before the id (§4.4 step 1)
           [GRANTOR, readOnly, 0, 0], // zero bytes: EDOM after verification
           [GRANTOR, other, 0, 0], // zero bytes of a bad grant: the grant's error
         ];
@@ -144,6 +145,7 @@ describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
       EINVAL,
       EINVAL,
       EINVAL,
+      EPERM,
       EPERM,
       EPERM,
       EPERM,
