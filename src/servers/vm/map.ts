@@ -35,6 +35,17 @@ import { PT_FLAGS_MASK } from "./pagetable.ts";
 import { VR_DIRECT, VR_SHARED, VR_WRITABLE, type Region } from "./region.ts";
 import type { Vm, VmProc } from "./vm.ts";
 
+// Imported bindings copied into module constants, read per page (see pagetable.ts).
+const L_OK = OK;
+const L_EFAULT = EFAULT;
+const L_EINVAL = EINVAL;
+const L_I386_VM_USER = I386_VM_USER;
+const L_I386_VM_WRITE = I386_VM_WRITE;
+const L_VR_DIRECT = VR_DIRECT;
+const L_VR_SHARED = VR_SHARED;
+const L_VR_WRITABLE = VR_WRITABLE;
+const L_PT_FLAGS_MASK = PT_FLAGS_MASK;
+
 const PAGE = I386_PAGE_SIZE;
 
 /** `flag` of a COW-share request (VMPTYPE_COWMAP). */
@@ -55,10 +66,11 @@ function pageRange(addr: number, len: number): boolean {
 /** The regions covering each page of `[addr, addr+len)`, or undefined if a page has none. */
 function regionsOf(vmp: VmProc, addr: number, len: number): Region[] | undefined {
   const out: Region[] = [];
-  for (let a = addr; a < addr + len; a += PAGE) {
+  for (let a = addr; a < addr + len;) {
     const r = vmp.regions.find(a);
     if (r === undefined) return undefined;
-    out.push(r);
+    const stop = Math.min(r.start + r.length, addr + len);
+    for (; a < stop; a += PAGE) out.push(r);
   }
   return out;
 }
@@ -73,18 +85,18 @@ function present(
   const cur = vmp.pt.lookup(page);
   if (cur !== undefined) return cur;
   const r = vm.demandZero(vmp, region, page);
-  if (r !== OK) return r;
-  return vmp.pt.lookup(page) ?? EFAULT;
+  if (r !== L_OK) return r;
+  return vmp.pt.lookup(page) ?? L_EFAULT;
 }
 
 /** Entry bits a page keeps when its frame changes (no ACC/DIRTY history). */
 function keepBits(flags: number): number {
-  return flags & PT_FLAGS_MASK & (I386_VM_USER | I386_VM_WRITE);
+  return flags & L_PT_FLAGS_MASK & (L_I386_VM_USER | L_I386_VM_WRITE);
 }
 
 /**
- * `map_memory`: see the file comment. `src`/`dst` are endpoints VM knows (else EINVAL).
- * @returns OK, EINVAL, EFAULT or ENOMEM.
+ * `map_memory`: see the file comment. `src`/`dst` are endpoints VM knows (else L_EINVAL).
+ * @returns L_OK, L_EINVAL, L_EFAULT or ENOMEM.
  */
 export function mapMemory(
   vm: Vm,
@@ -95,22 +107,22 @@ export function mapMemory(
   len: number,
   flag: number,
 ): number {
-  if (flag !== 1 && flag !== 0 && flag !== MAP_COW) return EINVAL;
-  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return EINVAL;
+  if (flag !== 1 && flag !== 0 && flag !== MAP_COW) return L_EINVAL;
+  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return L_EINVAL;
   const src = vm.procs.get(srcEp);
   const dst = vm.procs.get(dstEp);
-  if (src === undefined || dst === undefined) return EINVAL;
-  if (src === dst && srcAddr < dstAddr + len && dstAddr < srcAddr + len) return EINVAL;
+  if (src === undefined || dst === undefined) return L_EINVAL;
+  if (src === dst && srcAddr < dstAddr + len && dstAddr < srcAddr + len) return L_EINVAL;
   const srcRegions = regionsOf(src, srcAddr, len);
   const dstRegions = regionsOf(dst, dstAddr, len);
-  if (srcRegions === undefined || dstRegions === undefined) return EFAULT;
+  if (srcRegions === undefined || dstRegions === undefined) return L_EFAULT;
   const cow = flag === MAP_COW;
   for (let i = 0; i < srcRegions.length; i++) {
     const s = srcRegions[i]!.flags;
     const d = dstRegions[i]!.flags;
-    if ((s & VR_DIRECT) !== 0 || (d & VR_DIRECT) !== 0) return EFAULT;
-    if (!cow && ((s | d) & VR_SHARED) !== 0) return EFAULT;
-    if ((cow || flag === 1) && (d & VR_WRITABLE) === 0) return EFAULT;
+    if ((s & L_VR_DIRECT) !== 0 || (d & L_VR_DIRECT) !== 0) return L_EFAULT;
+    if (!cow && ((s | d) & L_VR_SHARED) !== 0) return L_EFAULT;
+    if ((cow || flag === 1) && (d & L_VR_WRITABLE) === 0) return L_EFAULT;
   }
   return cow
     ? cowShare(vm, src, dst, srcAddr, dstAddr, srcRegions, dstRegions)
@@ -126,18 +138,18 @@ function smapShare(
   srcRegions: readonly Region[],
   writable: boolean,
 ): number {
-  const bits = I386_VM_USER | (writable ? I386_VM_WRITE : 0);
+  const bits = L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0);
   for (let i = 0; i < srcRegions.length; i++) {
     const a = srcAddr + i * PAGE;
     const b = dstAddr + i * PAGE;
     const r = smapPage(vm, src, dst, a, b, srcRegions[i]!, bits);
-    if (r !== OK) {
+    if (r !== L_OK) {
       // Undo: no destination page may stay shared without the kernel's record of it.
       for (let j = 0; j < i; j++) dropPage(vm, dst, dstAddr + j * PAGE);
       return r;
     }
   }
-  return OK;
+  return L_OK;
 }
 
 function smapPage(
@@ -152,32 +164,32 @@ function smapPage(
   const cur = present(vm, src, srcRegion, a);
   if (typeof cur === "number") return cur;
   let phys = cur.phys;
-  const srcWritable = (srcRegion.flags & VR_WRITABLE) !== 0;
+  const srcWritable = (srcRegion.flags & L_VR_WRITABLE) !== 0;
   if (vm.refcount(phys) > 1 && !vm.isSmap(phys)) {
     // COW-shared: the source takes a private copy, the partner keeps the old frame.
-    const keep = keepBits(cur.flags) | (srcWritable ? I386_VM_WRITE : 0);
+    const keep = keepBits(cur.flags) | (srcWritable ? L_I386_VM_WRITE : 0);
     const r = vm.privateCopy(src, srcRegion, a, phys, keep);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
     phys = src.pt.lookup(a)?.phys ?? -1;
-    if (phys < 0) return EFAULT;
-  } else if (srcWritable && (cur.flags & I386_VM_WRITE) === 0 && !vm.isSmap(phys)) {
+    if (phys < 0) return L_EFAULT;
+  } else if (srcWritable && (cur.flags & L_I386_VM_WRITE) === 0 && !vm.isSmap(phys)) {
     // A read-only entry left by an earlier COW share whose partner is gone.
-    const r = src.pt.setFlags(a, keepBits(cur.flags) | I386_VM_WRITE);
-    if (r !== OK) return r;
+    const r = src.pt.setFlags(a, keepBits(cur.flags) | L_I386_VM_WRITE);
+    if (r !== L_OK) return r;
   }
   const old = dst.pt.lookup(b);
   if (old !== undefined && old.phys === phys) {
-    if (dst.pt.setFlags(b, bits) !== OK) return EFAULT;
+    if (dst.pt.setFlags(b, bits) !== L_OK) return L_EFAULT;
     vm.staleTlb();
-    return OK;
+    return L_OK;
   }
   const r = dst.pt.writeMap(b, phys, PAGE, bits, { overwrite: true });
-  if (r !== OK) return r;
+  if (r !== L_OK) return r;
   vm.ref(phys);
   if (old !== undefined) vm.unref(old.phys);
   vm.markSmap(phys);
   vm.staleTlb();
-  return OK;
+  return L_OK;
 }
 
 /** Removes the entry at `page` of `vmp` (if present) and its reference. */
@@ -198,9 +210,9 @@ function cowShare(
     const a = srcAddr + i * PAGE;
     const b = dstAddr + i * PAGE;
     const r = cowPage(vm, src, dst, a, b, srcRegions[i]!, dstRegions[i]!);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
   }
-  return OK;
+  return L_OK;
 }
 
 function cowPage(
@@ -215,36 +227,36 @@ function cowPage(
   const cur = present(vm, src, srcRegion, a);
   if (typeof cur === "number") return cur;
   const old = dst.pt.lookup(b);
-  if (old !== undefined && old.phys === cur.phys) return OK;
+  if (old !== undefined && old.phys === cur.phys) return L_OK;
   const copyInto =
     vm.isSmap(cur.phys) ||
-    (srcRegion.flags & VR_SHARED) !== 0 ||
+    (srcRegion.flags & L_VR_SHARED) !== 0 ||
     (old !== undefined && vm.isSmap(old.phys)) ||
-    (dstRegion.flags & VR_SHARED) !== 0;
+    (dstRegion.flags & L_VR_SHARED) !== 0;
   if (copyInto) {
     // Make the destination page present and writable (its own frame), then copy into it.
     const f = vm.fault(dst.endpoint, b, true);
-    if (f !== OK) return f;
+    if (f !== L_OK) return f;
     const target = dst.pt.lookup(b);
-    if (target === undefined) return EFAULT;
+    if (target === undefined) return L_EFAULT;
     vm.access.copy(target.phys, cur.phys, PAGE);
-    return OK;
+    return L_OK;
   }
-  const r = dst.pt.writeMap(b, cur.phys, PAGE, I386_VM_USER, { overwrite: true });
-  if (r !== OK) return r;
+  const r = dst.pt.writeMap(b, cur.phys, PAGE, L_I386_VM_USER, { overwrite: true });
+  if (r !== L_OK) return r;
   vm.ref(cur.phys);
-  if ((cur.flags & I386_VM_WRITE) !== 0) {
-    if (src.pt.setFlags(a, keepBits(cur.flags) & ~I386_VM_WRITE) !== OK) return EFAULT;
+  if ((cur.flags & L_I386_VM_WRITE) !== 0) {
+    if (src.pt.setFlags(a, keepBits(cur.flags) & ~L_I386_VM_WRITE) !== L_OK) return L_EFAULT;
   }
   if (old !== undefined) vm.unref(old.phys);
   vm.staleTlb();
-  return OK;
+  return L_OK;
 }
 
 /**
  * `unmap_memory`: see the file comment. An unknown destination process or a bad range:
- * EINVAL.
- * @returns OK, EINVAL or ENOMEM (pages done so far stay private; repeating is safe).
+ * L_EINVAL.
+ * @returns L_OK, L_EINVAL or ENOMEM (pages done so far stay private; repeating is safe).
  */
 export function unmapMemory(
   vm: Vm,
@@ -254,11 +266,11 @@ export function unmapMemory(
   dstAddr: number,
   len: number,
 ): number {
-  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return EINVAL;
+  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return L_EINVAL;
   const dst = vm.procs.get(dstEp);
-  if (dst === undefined) return EINVAL;
+  if (dst === undefined) return L_EINVAL;
   const src = vm.procs.get(srcEp);
-  if (src === undefined) return OK;
+  if (src === undefined) return L_OK;
   for (let i = 0; i < len / PAGE; i++) {
     const b = dstAddr + i * PAGE;
     const d = dst.pt.lookup(b);
@@ -266,9 +278,9 @@ export function unmapMemory(
     if (src.pt.lookup(srcAddr + i * PAGE)?.phys !== d.phys) continue;
     const region = dst.regions.find(b);
     if (region === undefined) continue;
-    const bits = I386_VM_USER | ((region.flags & VR_WRITABLE) !== 0 ? I386_VM_WRITE : 0);
+    const bits = L_I386_VM_USER | ((region.flags & L_VR_WRITABLE) !== 0 ? L_I386_VM_WRITE : 0);
     const r = vm.privateCopy(dst, region, b, d.phys, bits);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
   }
-  return OK;
+  return L_OK;
 }

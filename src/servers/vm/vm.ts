@@ -42,6 +42,20 @@ import {
   type Region,
 } from "./region.ts";
 
+// Imported bindings copied into module constants, read per page (see pagetable.ts).
+const L_VM_PHYS_BASE = VM_PHYS_BASE;
+const L_CPU_FAULT = CPU_FAULT;
+const L_CPU_OK = CPU_OK;
+const L_OK = OK;
+const L_EFAULT = EFAULT;
+const L_ENOMEM = ENOMEM;
+const L_EINVAL = EINVAL;
+const L_I386_VM_WRITE = I386_VM_WRITE;
+const L_I386_VM_USER = I386_VM_USER;
+const L_VR_SHARED = VR_SHARED;
+const L_VR_WRITABLE = VR_WRITABLE;
+const L_virAddr = virAddr;
+
 const PAGE = I386_PAGE_SIZE;
 
 /** VM's access to physical memory: words, zeroing, and copies between frames (COW). */
@@ -61,20 +75,20 @@ export class WindowAccess implements VmAccess {
   }
 
   read32(pa: number): number {
-    const v = this.#cpu.read32(virAddr(VM_PHYS_BASE + pa));
-    this.#check(v === CPU_FAULT ? v : CPU_OK, pa);
+    const v = this.#cpu.read32(L_virAddr(L_VM_PHYS_BASE + pa));
+    this.#check(v === L_CPU_FAULT ? v : L_CPU_OK, pa);
     return v;
   }
 
   write32(pa: number, v: number): void {
-    this.#check(this.#cpu.write32(virAddr(VM_PHYS_BASE + pa), v), pa);
+    this.#check(this.#cpu.write32(L_virAddr(L_VM_PHYS_BASE + pa), v), pa);
   }
 
   zero(pa: number, len: number): void {
     for (let done = 0; done < len; done += PAGE) {
       const n = Math.min(PAGE, len - done);
       const chunk = n === PAGE ? this.#zeros : this.#zeros.subarray(0, n);
-      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa + done), chunk), pa + done);
+      this.#check(this.#cpu.write(L_virAddr(L_VM_PHYS_BASE + pa + done), chunk), pa + done);
     }
   }
 
@@ -83,13 +97,13 @@ export class WindowAccess implements VmAccess {
     for (let done = 0; done < len; done += PAGE) {
       const n = Math.min(PAGE, len - done);
       const buf = n === PAGE ? this.#buf : this.#buf.subarray(0, n);
-      this.#check(this.#cpu.read(virAddr(VM_PHYS_BASE + src + done), buf), src + done);
-      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + dst + done), buf), dst + done);
+      this.#check(this.#cpu.read(L_virAddr(L_VM_PHYS_BASE + src + done), buf), src + done);
+      this.#check(this.#cpu.write(L_virAddr(L_VM_PHYS_BASE + dst + done), buf), dst + done);
     }
   }
 
   #check(r: number, pa: number): void {
-    if (r !== CPU_OK) throw new VmSanityError(`Physical window access failed at ${pa}`);
+    if (r !== L_CPU_OK) throw new VmSanityError(`Physical window access failed at ${pa}`);
   }
 }
 
@@ -229,13 +243,13 @@ export class Vm implements FrameSource {
   /**
    * Gives `page` of `vmp` (in `region`, now mapping frame `pa`) a private copy of its contents
    * mapped with entry bits `bits`; the old frame loses one reference. Marks the TLB stale.
-   * @returns OK, or ENOMEM (nothing changed).
+   * @returns L_OK, or L_ENOMEM (nothing changed).
    */
   privateCopy(vmp: VmProc, region: Region, page: number, pa: number, bits: number): number {
     const frame = this.copyFrame(region, pa);
-    if (frame < 0) return ENOMEM;
+    if (frame < 0) return L_ENOMEM;
     const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
-    if (r !== OK) {
+    if (r !== L_OK) {
       this.freeFrame(frame);
       return r;
     }
@@ -243,7 +257,7 @@ export class Vm implements FrameSource {
     this.unref(pa);
     this.stats.copies++;
     this.#tlbStale = true;
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -252,15 +266,15 @@ export class Vm implements FrameSource {
    */
   mapRun(vmp: VmProc, va: number, first: number, n: number, bits: number): number {
     const r = vmp.pt.writeMap(va, first * PAGE, n * PAGE, bits);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
     for (let f = first; f < first + n; f++) this.ref(f * PAGE);
-    return OK;
+    return L_OK;
   }
 
   /** Maps the frame at `pa` at page `va` of `vmp` and counts the reference. */
   mapShared(vmp: VmProc, va: number, pa: number, bits: number): number {
     const r = vmp.pt.writeMap(va, pa, PAGE, bits);
-    if (r === OK) this.ref(pa);
+    if (r === L_OK) this.ref(pa);
     return r;
   }
 
@@ -271,10 +285,10 @@ export class Vm implements FrameSource {
       const r = regions.add({
         start: dataStart,
         length: dataPages * PAGE,
-        flags: VR_WRITABLE,
+        flags: L_VR_WRITABLE,
         tag: "data",
       });
-      if (r !== OK) return r;
+      if (r !== L_OK) return r;
     }
     const pt = PageTable.adopt(this.access, this, cr3);
     this.procs.set(endpoint, {
@@ -286,7 +300,7 @@ export class Vm implements FrameSource {
       dataPages,
       privileged: isSystemSlot(endpoint),
     });
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -294,14 +308,14 @@ export class Vm implements FrameSource {
    * frame it mapped loses a reference (shared frames live on while another process maps
    * them), the page tables VM allocated are freed and the directory is left empty (the
    * loader's directory frame stays reserved). The TLB must be flushed before anyone runs.
-   * @returns OK, or EINVAL if VM does not know `ep`.
+   * @returns L_OK, or L_EINVAL if VM does not know `ep`.
    */
   exit(ep: number): number {
     const vmp = this.procs.get(ep);
-    if (vmp === undefined) return EINVAL;
+    if (vmp === undefined) return L_EINVAL;
     this.procs.delete(ep);
     this.releaseSpace(vmp);
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -324,21 +338,21 @@ export class Vm implements FrameSource {
    * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller removes the region
    * piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
    * tables stay, as in MINIX (freed when the process goes).
-   * @returns OK, or EINVAL for a bad range (nothing changed).
+   * @returns L_OK, or L_EINVAL for a bad range (nothing changed).
    */
   unmapRange(vmp: VmProc, start: number, len: number): number {
-    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return EINVAL;
-    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return EINVAL;
+    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return L_EINVAL;
+    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return L_EINVAL;
     const frames: number[] = [];
     for (let a = start; a < start + len; a += PAGE) {
       const m = vmp.pt.lookup(a);
       if (m !== undefined) frames.push(m.phys);
     }
     const r = vmp.pt.unmap(start, len);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
     for (const pa of frames) this.unref(pa);
     this.#tlbStale = true;
-    return OK;
+    return L_OK;
   }
 
   /** Notes that a present entry lost a permission or changed frame: the TLB must be flushed. */
@@ -359,31 +373,31 @@ export class Vm implements FrameSource {
   /**
    * Makes the page at `addr` of `ep` present (and writable for a write) if a region allows
    * it: a demand-zero page on first touch; for a write to a present read-only page of a
-   * writable, unshared region, copy-on-write ({@link cowPage}). OK; EFAULT when no region
-   * allows the access (the process gets SIGSEGV); ENOMEM when no frame is left.
+   * writable, unshared region, copy-on-write ({@link cowPage}). L_OK; L_EFAULT when no region
+   * allows the access (the process gets SIGSEGV); L_ENOMEM when no frame is left.
    */
   fault(ep: number, addr: number, write: boolean): number {
     const vmp = this.procs.get(ep);
-    if (vmp === undefined) return EFAULT;
+    if (vmp === undefined) return L_EFAULT;
     const region = vmp.regions.find(addr);
-    if (region === undefined) return EFAULT;
-    if (write && (region.flags & VR_WRITABLE) === 0) return EFAULT;
+    if (region === undefined) return L_EFAULT;
+    if (write && (region.flags & L_VR_WRITABLE) === 0) return L_EFAULT;
     const page = addr - (addr % PAGE);
     const cur = vmp.pt.lookup(page);
     if (cur !== undefined) {
-      if (!write || (cur.flags & I386_VM_WRITE) !== 0) return OK;
+      if (!write || (cur.flags & L_I386_VM_WRITE) !== 0) return L_OK;
       // Shared memory is mapped writable whatever its count: a read-only entry there is a bug.
-      if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+      if ((region.flags & L_VR_SHARED) !== 0) return L_EFAULT;
       // A read-only safemap share: writing is refused, never copied (MINIX map_pf).
-      if (this.isSmap(cur.phys)) return EFAULT;
+      if (this.isSmap(cur.phys)) return L_EFAULT;
       const r = this.cowPage(vmp, region, page, cur.phys, cur.flags);
-      if (r === OK) this.stats.faults++;
+      if (r === L_OK) this.stats.faults++;
       return r;
     }
     // Shared memory is always present (MINIX asserts it); a hole there is refused.
-    if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+    if ((region.flags & L_VR_SHARED) !== 0) return L_EFAULT;
     const r = this.demandZero(vmp, region, page);
-    if (r === OK) this.stats.faults++;
+    if (r === L_OK) this.stats.faults++;
     return r;
   }
 
@@ -396,13 +410,13 @@ export class Vm implements FrameSource {
    * Either way the entry changed while present, so the TLB is marked stale.
    * Deviation (as MINIX 3.2): a copied page of a MAP_CONTIG / MAP_ALIGN64K region is no
    * longer physically contiguous with the rest.
-   * @returns OK, or ENOMEM (nothing changed).
+   * @returns L_OK, or L_ENOMEM (nothing changed).
    */
   cowPage(vmp: VmProc, region: Region, page: number, pa: number, flags: number): number {
-    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | I386_VM_WRITE;
+    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | L_I386_VM_WRITE;
     if (this.refcount(pa) <= 1) {
       const r = vmp.pt.setFlags(page, bits);
-      if (r === OK) this.#tlbStale = true;
+      if (r === L_OK) this.#tlbStale = true;
       return r;
     }
     return this.privateCopy(vmp, region, page, pa, bits);
@@ -426,26 +440,26 @@ export class Vm implements FrameSource {
   /** Maps a fresh zeroed frame at the absent page `page` of `region` (one reference). */
   demandZero(vmp: VmProc, region: Region, page: number): number {
     const frame = this.allocFrame();
-    if (frame < 0) return ENOMEM;
+    if (frame < 0) return L_ENOMEM;
     this.zeroFrame(frame);
-    const writable = (region.flags & VR_WRITABLE) !== 0;
-    const r = vmp.pt.writeMap(page, frame, PAGE, I386_VM_USER | (writable ? I386_VM_WRITE : 0));
-    if (r !== OK) {
+    const writable = (region.flags & L_VR_WRITABLE) !== 0;
+    const r = vmp.pt.writeMap(page, frame, PAGE, L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0));
+    if (r !== L_OK) {
       this.freeFrame(frame);
       return r;
     }
     this.ref(frame);
-    return OK;
+    return L_OK;
   }
 
   /** Makes every page of [addr, addr+len) present (MEMREQ for a kernel copy). */
   ensureRange(ep: number, addr: number, len: number, write: boolean): number {
-    if (len <= 0 || addr < 0 || addr + len > 2 ** 32) return EFAULT;
+    if (len <= 0 || addr < 0 || addr + len > 2 ** 32) return L_EFAULT;
     for (let a = addr - (addr % PAGE); a < addr + len; a += PAGE) {
       const r = this.fault(ep, a, write);
-      if (r !== OK) return r;
+      if (r !== L_OK) return r;
     }
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -454,9 +468,9 @@ export class Vm implements FrameSource {
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
    * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
    * use after free); every mapped page lies in a region and is writable only by the writable
-   * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
-   * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
-   * every page of a VR_SHARED region is present.
+   * rule (a writable region, and the frame unshared, the region L_VR_SHARED or the frame an SMAP
+   * share); an SMAP mark only on a frame counted at least twice, never in a L_VR_SHARED region;
+   * every page of a L_VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
@@ -487,19 +501,19 @@ export class Vm implements FrameSource {
         const region = vmp.regions.find(m.vaddr);
         if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
         const smap = this.isSmap(m.phys);
-        if (smap && (region.flags & VR_SHARED) !== 0) {
-          throw new VmSanityError(`${where} is an SMAP share in a VR_SHARED region`);
+        if (smap && (region.flags & L_VR_SHARED) !== 0) {
+          throw new VmSanityError(`${where} is an SMAP share in a L_VR_SHARED region`);
         }
-        if ((m.flags & I386_VM_WRITE) === 0) continue;
-        if ((region.flags & VR_WRITABLE) === 0) {
+        if ((m.flags & L_I386_VM_WRITE) === 0) continue;
+        if ((region.flags & L_VR_WRITABLE) === 0) {
           throw new VmSanityError(`${where} is writable in a read-only region`);
         }
-        if ((region.flags & VR_SHARED) === 0 && !smap && this.refcount(m.phys) > 1) {
+        if ((region.flags & L_VR_SHARED) === 0 && !smap && this.refcount(m.phys) > 1) {
           throw new VmSanityError(`${where} is writable but frame ${f} is shared`);
         }
       }
       for (const region of vmp.regions) {
-        if ((region.flags & VR_SHARED) === 0) continue;
+        if ((region.flags & L_VR_SHARED) === 0) continue;
         for (let a = region.start; a < region.start + region.length; a += PAGE) {
           if (vmp.pt.lookup(a) === undefined) {
             throw new VmSanityError(`shared page of ${vmp.endpoint} at 0x${a.toString(16)} absent`);
