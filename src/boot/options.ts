@@ -58,12 +58,13 @@ export interface BootOptions {
 export type ResolvedOptions = Required<BootOptions>;
 
 /**
- * Default `cowSafecopyMin`: 4 MiB. Measured (src/bench/safeperf.ts, node 20): sharing costs a
- * VM round trip plus a few µs per page of page-table edits through the simulated MMU, while
- * the host copies a cached page in well under a µs; COW stopped losing to the plain copy
- * between 1 and 8 MiB (noisy), and wins clearly above (16 MiB: about a third of the time).
+ * Default `cowSafecopyMin`: 256 KiB. Measured (src/bench/safeperf.ts, node 20, tsx): a COW
+ * safecopy costs a VM round trip (about 30 µs) plus about 0.25 µs per page, a plain copy
+ * about 10 µs plus 0.4–1.5 µs per page; COW stops losing between 128 and 256 KiB (noisy
+ * host) and takes a tenth of the time at 16 MiB. Later writes to the pages cost a COW fault
+ * each (safeperf.cowcopy_*), which the copy alone does not show.
  */
-export const DEFAULT_COW_SAFECOPY_MIN = 4 * 1024 * 1024;
+export const DEFAULT_COW_SAFECOPY_MIN = 256 * 1024;
 
 function intOption(
   name: string,

@@ -24,8 +24,8 @@ import { RTS_VMREQUEST, type Proc } from "./proc.ts";
 import { copyGranted } from "./safecopy.ts";
 import { vmSuspendMap } from "./vmrequest.ts";
 
-/** `cowSafecopyMin` when the kernel options do not say (the boot option's default, 4 MiB). */
-export const COW_SAFECOPY_MIN_DEFAULT = 1024 * PAGE_SIZE;
+/** `cowSafecopyMin` when the kernel options do not say (the boot option's default, 256 KiB). */
+export const COW_SAFECOPY_MIN_DEFAULT = 64 * PAGE_SIZE;
 
 /**
  * If `caller` is being re-executed after VM answered its COW share: VM's status (OK: the
