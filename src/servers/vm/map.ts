@@ -95,8 +95,8 @@ function keepBits(flags: number): number {
 }
 
 /**
- * `map_memory`: see the file comment. `src`/`dst` are endpoints VM knows (else L_EINVAL).
- * @returns L_OK, L_EINVAL, L_EFAULT or ENOMEM.
+ * `map_memory`: see the file comment. `src`/`dst` are endpoints VM knows (else EINVAL).
+ * @returns OK, EINVAL, EFAULT or ENOMEM.
  */
 export function mapMemory(
   vm: Vm,
@@ -255,8 +255,8 @@ function cowPage(
 
 /**
  * `unmap_memory`: see the file comment. An unknown destination process or a bad range:
- * L_EINVAL.
- * @returns L_OK, L_EINVAL or ENOMEM (pages done so far stay private; repeating is safe).
+ * EINVAL.
+ * @returns OK, EINVAL or ENOMEM (pages done so far stay private; repeating is safe).
  */
 export function unmapMemory(
   vm: Vm,

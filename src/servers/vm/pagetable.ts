@@ -76,7 +76,7 @@ export interface Mapping {
 }
 
 export interface MapOptions {
-  /** Replace present entries instead of failing with L_EEXIST (MINIX WMF_OVERWRITE). */
+  /** Replace present entries instead of failing with EEXIST (MINIX WMF_OVERWRITE). */
   readonly overwrite?: boolean;
 }
 
@@ -127,7 +127,7 @@ export class PageTable {
     this.root = root;
   }
 
-  /** Allocates and zeroes a page directory; L_ENOMEM if no frame is available. */
+  /** Allocates and zeroes a page directory; ENOMEM if no frame is available. */
   static create(mem: PhysAccess, frames: FrameSource): PageTable | typeof L_ENOMEM {
     const root = allocChecked(frames);
     if (root < 0) return L_ENOMEM;
@@ -147,8 +147,8 @@ export class PageTable {
   /**
    * Maps `[vaddr, vaddr+len)` page by page to `[phys, phys+len)` with entry bits `flags`
    * (PRESENT added), allocating page tables on demand.
-   * @returns L_OK; L_EINVAL (misaligned, empty or out-of-range ranges, bad flags); L_EEXIST (a
-   * 4 MiB page in the range, or — without `overwrite` — a present entry); L_ENOMEM (a page
+   * @returns OK; EINVAL (misaligned, empty or out-of-range ranges, bad flags); EEXIST (a
+   * 4 MiB page in the range, or — without `overwrite` — a present entry); ENOMEM (a page
    * table could not be allocated). On failure nothing has changed.
    */
   writeMap(
@@ -240,7 +240,7 @@ export class PageTable {
    * Maps the 4 MiB page at `vaddr` to `phys` (both 4 MiB aligned) with a PS directory entry
    * (PRESENT and BIGPAGE added). With `overwrite` an existing entry is replaced; a page
    * table found there is freed (its mappings vanish; the mapped frames stay the caller's).
-   * @returns L_OK, L_EINVAL or L_EEXIST.
+   * @returns OK, EINVAL or EEXIST.
    */
   mapBig(vaddr: number, phys: number, flags: number, options: MapOptions = {}): number {
     this.#alive();
@@ -267,7 +267,7 @@ export class PageTable {
   /**
    * Clears the entries of `[vaddr, vaddr+len)`; pages already absent are skipped. A 4 MiB
    * page is cleared only if the range covers it entirely. Page tables are kept.
-   * @returns L_OK, or L_EINVAL (bad range, or a range cutting a 4 MiB page) changing nothing.
+   * @returns OK, or EINVAL (bad range, or a range cutting a 4 MiB page) changing nothing.
    */
   unmap(vaddr: number, len: number): number {
     this.#alive();
@@ -318,7 +318,7 @@ export class PageTable {
    * Rewrites the bits of the present 4 KiB entry for page `vaddr`, keeping its frame (e.g.
    * write-protecting a COW page). The entry becomes `frame | flags | PRESENT`: ACC/DIRTY
    * are kept only if passed.
-   * @returns L_OK; L_EFAULT if the page is not mapped; L_EINVAL (misaligned, bad flags, 4 MiB page).
+   * @returns OK; EFAULT if the page is not mapped; EINVAL (misaligned, bad flags, 4 MiB page).
    */
   setFlags(vaddr: number, flags: number): number {
     this.#alive();

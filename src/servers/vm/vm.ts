@@ -243,7 +243,7 @@ export class Vm implements FrameSource {
   /**
    * Gives `page` of `vmp` (in `region`, now mapping frame `pa`) a private copy of its contents
    * mapped with entry bits `bits`; the old frame loses one reference. Marks the TLB stale.
-   * @returns L_OK, or L_ENOMEM (nothing changed).
+   * @returns OK, or ENOMEM (nothing changed).
    */
   privateCopy(vmp: VmProc, region: Region, page: number, pa: number, bits: number): number {
     const frame = this.copyFrame(region, pa);
@@ -308,7 +308,7 @@ export class Vm implements FrameSource {
    * frame it mapped loses a reference (shared frames live on while another process maps
    * them), the page tables VM allocated are freed and the directory is left empty (the
    * loader's directory frame stays reserved). The TLB must be flushed before anyone runs.
-   * @returns L_OK, or L_EINVAL if VM does not know `ep`.
+   * @returns OK, or EINVAL if VM does not know `ep`.
    */
   exit(ep: number): number {
     const vmp = this.procs.get(ep);
@@ -338,7 +338,7 @@ export class Vm implements FrameSource {
    * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller removes the region
    * piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
    * tables stay, as in MINIX (freed when the process goes).
-   * @returns L_OK, or L_EINVAL for a bad range (nothing changed).
+   * @returns OK, or EINVAL for a bad range (nothing changed).
    */
   unmapRange(vmp: VmProc, start: number, len: number): number {
     if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return L_EINVAL;
@@ -373,8 +373,8 @@ export class Vm implements FrameSource {
   /**
    * Makes the page at `addr` of `ep` present (and writable for a write) if a region allows
    * it: a demand-zero page on first touch; for a write to a present read-only page of a
-   * writable, unshared region, copy-on-write ({@link cowPage}). L_OK; L_EFAULT when no region
-   * allows the access (the process gets SIGSEGV); L_ENOMEM when no frame is left.
+   * writable, unshared region, copy-on-write ({@link cowPage}). OK; EFAULT when no region
+   * allows the access (the process gets SIGSEGV); ENOMEM when no frame is left.
    */
   fault(ep: number, addr: number, write: boolean): number {
     const vmp = this.procs.get(ep);
@@ -410,7 +410,7 @@ export class Vm implements FrameSource {
    * Either way the entry changed while present, so the TLB is marked stale.
    * Deviation (as MINIX 3.2): a copied page of a MAP_CONTIG / MAP_ALIGN64K region is no
    * longer physically contiguous with the rest.
-   * @returns L_OK, or L_ENOMEM (nothing changed).
+   * @returns OK, or ENOMEM (nothing changed).
    */
   cowPage(vmp: VmProc, region: Region, page: number, pa: number, flags: number): number {
     const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | L_I386_VM_WRITE;
@@ -468,9 +468,9 @@ export class Vm implements FrameSource {
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
    * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
    * use after free); every mapped page lies in a region and is writable only by the writable
-   * rule (a writable region, and the frame unshared, the region L_VR_SHARED or the frame an SMAP
-   * share); an SMAP mark only on a frame counted at least twice, never in a L_VR_SHARED region;
-   * every page of a L_VR_SHARED region is present.
+   * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
+   * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
+   * every page of a VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
