@@ -502,7 +502,7 @@ export class Vm implements FrameSource {
         if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
         const smap = this.isSmap(m.phys);
         if (smap && (region.flags & L_VR_SHARED) !== 0) {
-          throw new VmSanityError(`${where} is an SMAP share in a L_VR_SHARED region`);
+          throw new VmSanityError(`${where} is an SMAP share in a VR_SHARED region`);
         }
         if ((m.flags & L_I386_VM_WRITE) === 0) continue;
         if ((region.flags & L_VR_WRITABLE) === 0) {
