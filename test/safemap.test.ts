@@ -19,7 +19,7 @@ import type { ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
 import { setForkEntry } from "../src/lib/fork.ts";
 import type { Syscall } from "../src/lib/ipc.ts";
-import { cpfGrantDirect, cpfRevoke } from "../src/lib/libsys/safecopies.ts";
+import { cpfGrantDirect, cpfGrantIndirect, cpfRevoke } from "../src/lib/libsys/safecopies.ts";
 import { sysPrivctl } from "../src/lib/libsys/sys_misc.ts";
 import { sysSafecopyFrom, sysSafecopyTo } from "../src/lib/libsys/sys_safecopy.ts";
 import {
@@ -582,6 +582,83 @@ describe("safemap errors (§10.2 negative cases)", () => {
       records: 0,
       revmap: OK,
       "new image sees": 0,
+    });
+  });
+
+  test("through an indirect grant: the record names the final granter; safeunmap re-verifies through the chain; revocation by address works, by the final granter's own id does not", () => {
+    const M = 13 as Endpoint;
+    const log: Record<string, number> = {};
+    const L = (k: string, v: number): void => {
+      log[k] = v;
+    };
+    const { m } = bootSafemap([
+      {
+        name: "grantor",
+        slot: G,
+        dataPages: 16,
+        program: function* (ctx) {
+          const buf = pageBuffer(ctx, BUF);
+          yield* fill(ctx, buf, BUF, 80);
+          const gid = yield* cpfGrantDirect(ctx, M, buf, BUF, CPF_READ | CPF_WRITE | CPF_MAP);
+          yield* tell(ctx, M, gid);
+          yield* hear(ctx, R); // R mapped through M and unmapped, then mapped again
+          L("revmap own gid", yield* sysSaferevmapGid(ctx, gid));
+          L("records after gid", m.kernel.mapinfo.records().length);
+          L("revmap addr", yield* sysSaferevmapAddr(ctx, buf));
+          L("records after addr", m.kernel.mapinfo.records().length);
+          yield* fill(ctx, buf, BUF, 81);
+          yield* tell(ctx, R);
+          return 0;
+        },
+      },
+      {
+        name: "middle",
+        slot: M,
+        dataPages: 16,
+        program: function* (ctx) {
+          const { a: gid } = yield* hear(ctx, G);
+          // A grant first, so that M's id for R differs from G's own id (ids are per table;
+          // saferevmap by id compares the id R presented, MINIX-SPEC §4.6).
+          yield* cpfGrantDirect(ctx, R, pageBuffer(ctx, PAGE), PAGE, CPF_READ);
+          const ind = yield* cpfGrantIndirect(ctx, R, G, gid);
+          yield* tell(ctx, R, ind);
+          yield* hear(ctx, R); // keeps its grant table alive until R is done
+          return 0;
+        },
+      },
+      {
+        name: "requestor",
+        slot: R,
+        dataPages: 16,
+        program: function* (ctx) {
+          const buf = pageBuffer(ctx, BUF);
+          const { a: ind } = yield* hear(ctx, M);
+          L("map", yield* sysSafemap(ctx, M, ind, 0, buf, BUF, true));
+          const rec = m.kernel.mapinfo.records()[0];
+          L("record grantor is G", rec?.grantor === G ? 1 : 0);
+          L("sees", yield* uniform(ctx, buf, BUF));
+          L("unmap", yield* sysSafeunmap(ctx, buf));
+          L("map2", yield* sysSafemap(ctx, M, ind, 0, buf, BUF, true));
+          yield* tell(ctx, G);
+          yield* hear(ctx, G);
+          L("after revoke", yield* uniform(ctx, buf, BUF));
+          yield* tell(ctx, M);
+          return 0;
+        },
+      },
+    ]);
+    runAll(m);
+    expect(log).toEqual({
+      map: OK,
+      "record grantor is G": 1,
+      sees: 80,
+      unmap: OK,
+      map2: OK,
+      "revmap own gid": OK,
+      "records after gid": 1,
+      "revmap addr": OK,
+      "records after addr": 0,
+      "after revoke": 80,
     });
   });
 });
