@@ -16,7 +16,7 @@
  * returns OK or the grant's error: no mapping outlives a revocation.
  * MINIX:   minix/kernel/system/do_safemap.c `do_safemap` (MINIX-SPEC §4.6)
  */
-import { EINVAL, OK, VMSUSPEND } from "../../include/errno.ts";
+import { EINVAL, ENOMEM, OK, VMSUSPEND } from "../../include/errno.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { VMPTYPE_SMAP, VMPTYPE_SUNMAP } from "../../include/kcall.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
@@ -34,6 +34,9 @@ export function doSafemap(k: Kernel, caller: Proc, m: KcallMsg<"SYS_SAFEMAP">): 
   // Third pass: a map undone again (see below) is over.
   const undone = takePending(k, caller, "undo");
   if (undone?.record != null) {
+    // Out of memory for the private copy: the pages stay shared, so the record stays too.
+    undone.record.busy = null;
+    if (caller.vmreq.result === ENOMEM) return ENOMEM;
     k.mapinfo.remove(undone.record);
     return undone.status ?? OK;
   }
