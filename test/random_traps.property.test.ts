@@ -207,8 +207,12 @@ const IMPLEMENTED: readonly KcallNrName[] = [
   "SYS_SETGRANT",
   "SYS_VMCTL",
   "SYS_DIAGCTL",
+  "SYS_SAFECOPYFROM",
+  "SYS_SAFECOPYTO",
+  "SYS_VSAFECOPY",
+  "SYS_SAFEMEMSET",
 ];
-const SOME_UNIMPLEMENTED: readonly KcallNrName[] = ["SYS_FORK", "SYS_KILL", "SYS_SAFECOPYFROM"];
+const SOME_UNIMPLEMENTED: readonly KcallNrName[] = ["SYS_FORK", "SYS_KILL", "SYS_TRACE"];
 /** Slots other than VM's; NR_PROCS - 1 is the last one. */
 const SLOT_CHOICES = [0, 1, 2, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 33, NR_PROCS - 1];
 
@@ -327,6 +331,25 @@ const sysWordsArb = (n: number): fc.Arbitrary<{ call: KcallNrName; words: WordSp
       fc.record({
         call: fc.constant<KcallNrName>("SYS_SETGRANT"),
         words: fc.tuple(addrWord, int(0, 1, 10, -1, 0x7fffffff)),
+      }),
+      // Safe copies through whatever the random tables hold: granter, gid, offset, address, bytes.
+      fc.record({
+        call: fc.constantFrom<KcallNrName>("SYS_SAFECOPYFROM", "SYS_SAFECOPYTO"),
+        words: fc.tuple(
+          epWord(n),
+          int(0, 1, 2, -1, 0x100000, 0x7fffffff),
+          int(0, 8, 4095, 0xffffffff),
+          addrWord,
+          int(0, 1, 64, 4096, 8193, 0xffffffff),
+        ),
+      }),
+      fc.record({
+        call: fc.constant<KcallNrName>("SYS_VSAFECOPY"),
+        words: fc.tuple(addrWord, int(0, 1, 2, 64, 65, -1)),
+      }),
+      fc.record({
+        call: fc.constant<KcallNrName>("SYS_SAFEMEMSET"),
+        words: fc.tuple(epWord(n), int(0, 1, -1), int(0, 4095), int(0, 0x1ff), int(0, 1, 4096)),
       }),
       fc.record({
         call: fc.constant<KcallNrName>("SYS_VMCTL"),

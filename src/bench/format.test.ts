@@ -72,6 +72,31 @@ describe("toFigure", () => {
 });
 
 describe("units", () => {
+  it("keeps two significant digits of a small ratio", () => {
+    const small: Measurement = {
+      name: "grant.safecopy_64B",
+      unit: "MB/s",
+      samples: [47],
+      baseline: { name: "host.copywithin_64KiB", samples: [33663] },
+    };
+    expect(toFigure(small).ratio).toBe(0.0014);
+    expect(formatTable([small])).toContain(" 0.0014");
+  });
+  it("publishes MB/s figures as throughputs: the ratio is the fraction of the bound reached", () => {
+    const copy: Measurement = {
+      name: "grant.safecopy_64KiB",
+      unit: "MB/s",
+      samples: [20000, 25000, 30000],
+      baseline: { name: "host.copywithin_64KiB", samples: [50000, 48000, 52000] },
+    };
+    expect(toFigure(copy)).toEqual({
+      name: "grant.safecopy_64KiB",
+      value: 25000,
+      unit: "MB/s",
+      baseline: "host.copywithin_64KiB",
+      ratio: 0.5,
+    });
+  });
   it("publishes µs figures with their unit", () => {
     const fork: Measurement = {
       name: "vm.fork_exit",

@@ -5,14 +5,19 @@
 
 /** Host time per operation. */
 export type TimeUnit = "ns" | "µs" | "ms";
-/** A figure's unit: host time, or simulated clock ticks (e.g. rs.restart_latency). */
-export type Unit = TimeUnit | "ticks";
+/**
+ * A figure's unit: host time per operation (lower is better), simulated clock ticks (e.g.
+ * rs.restart_latency), or throughput in MB/s = 10^6 bytes per second (higher is better). A
+ * ratio is always value / lower-bound value: for a time it says how many times slower than its
+ * bound a figure is (≥ 1), for a throughput which fraction of its bound's speed it reaches (≤ 1).
+ */
+export type Unit = TimeUnit | "ticks" | "MB/s";
 
 /** The samples of one figure and, when it has one, of its lower bound taken beside it. */
 export interface Measurement {
   readonly name: string;
   readonly unit: Unit;
-  /** Per-operation times, one per sample. */
+  /** Per-operation times (or throughputs, for MB/s), one per sample. */
   readonly samples: readonly number[];
   readonly baseline: { readonly name: string; readonly samples: readonly number[] } | null;
 }
@@ -43,6 +48,10 @@ export function roundSig(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+function roundRatio(r: number): number {
+  return r >= 0.1 ? Math.round(r * 100) / 100 : roundSig(r, 2);
+}
+
 /** Reduces a measurement to its published figure: medians, and their ratio. */
 export function toFigure(m: Measurement): Figure {
   const value = median(m.samples);
@@ -55,7 +64,9 @@ export function toFigure(m: Measurement): Figure {
     value: roundSig(value, 3),
     unit: m.unit,
     baseline: m.baseline.name,
-    ratio: base > 0 ? Math.round((value / base) * 100) / 100 : null,
+    // Two decimals, but at least two significant digits: a small throughput ratio (a 64 B
+    // copy against a 64 KiB bound) must not read as 0.
+    ratio: base > 0 ? roundRatio(value / base) : null,
   };
 }
 
@@ -89,7 +100,7 @@ export function formatTable(ms: readonly Measurement[]): string {
       `${lo}..${hi}`,
       String(m.samples.length),
       base,
-      f.ratio === null ? "-" : f.ratio.toFixed(2),
+      f.ratio === null ? "-" : f.ratio >= 0.1 ? f.ratio.toFixed(2) : String(f.ratio),
     ];
   });
   const all = [header, ...rows];

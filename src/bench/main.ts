@@ -8,6 +8,8 @@ import { figuresJson, formatTable, toFigure, type Measurement } from "./format.t
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
 import { pmForkExecExitWait } from "./pm.ts";
 import { rsRestartLatency } from "./rs.ts";
+import { grantSafecopy, hostCopyWithin, SAFECOPY_SIZES } from "./safecopy.ts";
+import { safecopyMs, safeperf, SAFEPERF_PAGES } from "./safeperf.ts";
 import {
   bootToIdle,
   generatorPingPong,
@@ -30,6 +32,16 @@ const FIGURES = [
   "pm.fork_exec_exit_wait",
   "rs.restart_latency",
   "rs.restart_latency_host",
+  "host.copywithin_64KiB",
+  "host.copywithin_16MiB",
+  ...Object.keys(SAFECOPY_SIZES).map((s) => `grant.safecopy_${s}`),
+  "grant.safecopy_16MiB_ms",
+  "grant.cow_safecopy_16MiB",
+  ...SAFEPERF_PAGES.flatMap((n) => [
+    `safeperf.copy_${n}`,
+    `safeperf.cowcopy_${n}`,
+    `safeperf.map_${n}`,
+  ]),
 ] as const;
 
 function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
@@ -71,6 +83,8 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     log("pm.fork_exec_exit_wait…");
     out.push(measureAlone(pmForkExecExitWait(), plan)); // boots its machine: only when wanted
   }
+  out.push(...safecopyFigures(want, plan, log));
+  out.push(...cowFigures(want, plan, log));
   const boot = bootToIdle();
   if (want(boot.name)) {
     log(`${boot.name}…`);
@@ -85,6 +99,96 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
       out.push({ name: "rs.restart_latency", unit: "ticks", samples: rs.ticks, baseline: null });
     }
     if (want(host.name)) out.push(host);
+  }
+  return out;
+}
+
+/**
+ * Safecopy throughput: up to 64 KiB bounded by copyWithin of 64 KiB (the bytes a small copy
+ * could move in the time of its trap), 16 MiB by copyWithin of 16 MiB. Each bound is measured
+ * beside every figure it bounds and published with all those samples pooled.
+ */
+function safecopyFigures(
+  want: (name: string) => boolean,
+  plan: Plan,
+  log: (s: string) => void,
+): Measurement[] {
+  const out: Measurement[] = [];
+  for (const big of [false, true]) {
+    const boundName = big ? "host.copywithin_16MiB" : "host.copywithin_64KiB";
+    const bound = hostCopyWithin(boundName, big ? 16 << 20 : 64 << 10);
+    const boundSamples: number[] = [];
+    for (const [suffix, bytes] of Object.entries(SAFECOPY_SIZES)) {
+      if (bytes > 64 << 10 !== big) continue;
+      const name = `grant.safecopy_${suffix}`;
+      if (!want(name)) continue;
+      log(`${name}…`);
+      const m = measureBeside(grantSafecopy(name, bytes), bound, plan);
+      boundSamples.push(...(m.baseline?.samples ?? []));
+      out.push(m);
+    }
+    if (want(boundName)) {
+      if (boundSamples.length === 0) {
+        log(`${boundName}…`);
+        boundSamples.push(...measureAlone(bound, plan).samples);
+      }
+      out.push({ name: boundName, unit: "MB/s", samples: boundSamples, baseline: null });
+    }
+  }
+  return out;
+}
+
+/**
+ * COW safecopy of 16 MiB beside the plain safecopy of 16 MiB (both in ms, on a machine with
+ * VM); safeperf: per page, COW safecopy + touch and safemap + touch + safeunmap beside the
+ * plain safecopy + touch of the same pages, whose samples are pooled.
+ */
+function cowFigures(
+  want: (name: string) => boolean,
+  plan: Plan,
+  log: (s: string) => void,
+): Measurement[] {
+  const out: Measurement[] = [];
+  const plainName = "grant.safecopy_16MiB_ms";
+  const cowName = "grant.cow_safecopy_16MiB";
+  if (want(cowName) || want(plainName)) {
+    const plain = safecopyMs(plainName, 16 << 20, false);
+    if (want(cowName)) {
+      log(`${cowName}…`);
+      const m = measureBeside(safecopyMs(cowName, 16 << 20, true), plain, plan);
+      out.push(m);
+      if (want(plainName)) {
+        out.push({
+          name: plainName,
+          unit: "ms",
+          samples: m.baseline?.samples ?? [],
+          baseline: null,
+        });
+      }
+    } else {
+      log(`${plainName}…`);
+      out.push(measureAlone(plain, plan));
+    }
+  }
+  for (const n of SAFEPERF_PAGES) {
+    const copyName = `safeperf.copy_${n}`;
+    const others = (["cowcopy", "map"] as const).filter((m) => want(`safeperf.${m}_${n}`));
+    if (others.length === 0 && !want(copyName)) continue;
+    const copy = safeperf("copy", n);
+    const copySamples: number[] = [];
+    for (const mode of others) {
+      log(`safeperf.${mode}_${n}…`);
+      const m = measureBeside(safeperf(mode, n), copy, plan);
+      copySamples.push(...(m.baseline?.samples ?? []));
+      out.push(m);
+    }
+    if (want(copyName)) {
+      if (copySamples.length === 0) {
+        log(`${copyName}…`);
+        copySamples.push(...measureAlone(copy, plan).samples);
+      }
+      out.push({ name: copyName, unit: "µs", samples: copySamples, baseline: null });
+    }
   }
   return out;
 }
@@ -136,7 +240,9 @@ function main(argv: readonly string[]): number {
     process.stdout.write(`${formatTable(ms)}\n`);
     process.stdout.write(
       `Medians of ${plan.samples} samples of at least ${plan.minMs} ms each; ratio = median / ` +
-        `median of the lower bound sampled beside it (${PINGPONG} pools all its samples).\n` +
+        `median of the lower bound sampled beside it (${PINGPONG} and host.copywithin_* pool ` +
+        `all their samples). For MB/s (higher is better) the ratio is the fraction of the ` +
+        `bound's throughput reached.\n` +
         `Total ${total} s, node ${process.version}.\n`,
     );
   }

@@ -7,7 +7,9 @@ import type { Measurement, TimeUnit } from "./format.ts";
 /** Something to time: `run(n)` does about `n` operations and returns how many it did. */
 export interface Workload {
   readonly name: string;
-  readonly unit: TimeUnit;
+  readonly unit: TimeUnit | "MB/s";
+  /** Bytes one operation moves: required for "MB/s", whose samples are throughputs. */
+  readonly bytesPerOp?: number;
   run(n: number): number;
   /**
    * Called before every `run(n)`, outside the timing: sets up what the next `n` operations
@@ -50,7 +52,12 @@ function opsFor(t: Timed, ms: number): number {
 
 const UNIT_PER_MS: Readonly<Record<TimeUnit, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
 
+/** A sample's value: time per operation, or for "MB/s" bytes moved per microsecond. */
 function perOp(w: Workload, t: Timed): number {
+  if (w.unit === "MB/s") {
+    if (w.bytesPerOp === undefined) throw new Error(`${w.name}: MB/s without bytesPerOp`);
+    return (w.bytesPerOp * t.ops) / (t.ms * 1000);
+  }
   return (UNIT_PER_MS[w.unit] * t.ms) / t.ops;
 }
 

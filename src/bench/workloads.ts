@@ -49,7 +49,7 @@ export function generatorPingPong(): Workload {
 }
 
 /** Steps the machine until `done()`; throws if it panics or idles first. */
-function runUntil(m: Machine, stepsHint: number, done: () => boolean, what: string): void {
+export function runUntil(m: Machine, stepsHint: number, done: () => boolean, what: string): void {
   while (!done()) {
     const steps = m.runUntilIdle(Math.max(1, stepsHint));
     if (m.halted !== null) throw new Error(`${what}: kernel panic: ${m.halted}`);
@@ -229,7 +229,7 @@ export function vmPagefault(): Workload {
  * first (VM zeroing or copying into the frame). Commits it with writes that change no byte:
  * the figures are the simulated paths, as on a machine whose RAM exists.
  */
-function commitRam(m: Machine): void {
+export function commitRam(m: Machine): void {
   const ram = m.hw.mem.u8;
   for (let pa = 0; pa < ram.length; pa += PAGE) ram[pa] = ram[pa]!;
 }

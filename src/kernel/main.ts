@@ -111,6 +111,7 @@ export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
   if (rsBoot && specs.some((s) => s.root === true && s.slot !== (RS_PROC_NR as number))) {
     panic("bootProcs: the root system process must be in RS's slot");
   }
+  k.rootBoot = rsBoot;
   installProcs(k, specs);
   if (rsBoot) setRootPrivs(k, specs);
   else setImagePrivs(k, specs);

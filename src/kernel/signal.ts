@@ -110,17 +110,17 @@ export function takeKsig(k: Kernel, mgr: Proc): { p: Proc; sigs: number } | unde
 /**
  * A process's program returned. A user process with a live signal manager (PM) exits through
  * it: the kernel sends the manager PM_EXIT with the status on the process's behalf (as it
- * sends VM_PAGEFAULT) and the process stays stopped until the manager clears it. A system
- * process with a live manager other than itself (RS) gets SIGABRT, as `sys_exit` gives it: its
- * manager decides (restart, or cleanup when the exit was expected). Anything else ends at
- * once, as before PM and RS existed.
+ * sends VM_PAGEFAULT) and the process stays stopped until the manager clears it. In an image
+ * booted through RS, a system process with a live manager other than itself gets SIGABRT, as
+ * `sys_exit` gives it: its manager decides (restart, or cleanup when the exit was expected).
+ * Anything else ends at once, as before PM and RS existed.
  */
 export function programReturned(k: Kernel, p: Proc, status: number): void {
   p.gen = null;
   p.trap = null;
   p.trapIsIpc = false;
   if ((p.priv!.flags & SYS_PROC) !== 0) {
-    if (sigManager(k, p) === undefined) exitProc(k, p, status, "exit");
+    if (!k.rootBoot || sigManager(k, p) === undefined) exitProc(k, p, status, "exit");
     else {
       k.setRts(p, RTS_PROC_STOP);
       causeSig(k, p, SIGABRT);

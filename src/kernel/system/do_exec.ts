@@ -20,6 +20,7 @@
  *          dropped. If it was blocked RECEIVING (its SENDREC to PM) it is released from that
  *          receive without a reply, as in MINIX: the exec'd process simply starts anew. Other
  *          flags (NO_PRIV, signals, VMINHIBIT) stay. A process that execs itself gets no reply.
+ *          Its safemap records, as grantee or grantor, are dropped (mapinfo.ts).
  * MINIX:   minix/kernel/system/do_exec.c (MINIX-SPEC §3.7; no stack or entry point here).
  */
 import { NONE } from "../../include/endpoint.ts";
@@ -30,6 +31,7 @@ import { virAddr } from "../../include/types.ts";
 import { UserCpuPort } from "../cpu_port.ts";
 import { startProgram } from "../program.ts";
 import type { Kernel } from "../kernel.ts";
+import { clearMappings } from "../mapinfo.ts";
 import { copyFromProc } from "../memory.ts";
 import {
   MF_DELIVERMSG,
@@ -82,6 +84,7 @@ export function doExec(k: Kernel, caller: Proc, m: KcallMsg<"SYS_EXEC">): number
   if (gen === undefined) return EINVAL;
 
   // Act.
+  clearMappings(k, p); // its old memory, mapped or granted for mapping, is gone
   p.name = progName;
   p.program = program;
   p.forkEntry = null;

@@ -11,7 +11,7 @@ import {
   type KcallReply,
   type KcallReq,
 } from "../../include/kcall.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import { CPU_OK, type ProcessContext } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../ipc.ts";
 import { lib } from "../runtime.ts";
@@ -52,6 +52,8 @@ export function* kernelCallStatus<K extends KcallName>(
 ): Syscall {
   const um = lib(ctx).scratch;
   um.m.set(KERNEL_CALL + KCALL_NR[call], KCALLS[call].req, req);
-  yield* um.put();
-  return yield* kernelCallAt(um.va);
+  // The store and the trap without nested generators (the fast path of every such call);
+  // a store that faults goes the usual way.
+  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
+  return yield { kind: "kcall", msg: um.va };
 }

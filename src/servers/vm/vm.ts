@@ -10,6 +10,13 @@
  * fault gives the writer its own copy ({@link Vm.fault}). The loader's frames (below
  * `reservedFrames`) are never counted and never freed; page-table frames belong to their
  * page table, not to the counts.
+ *
+ * Share marks (MINIX `phys_block.share_flag`): a frame shared by safemap (map.ts) is marked
+ * SMAP. Its entries are written by the mapping code (writable for a writable mapping) and a
+ * write fault through a read-only one is refused (EFAULT), never copied: an SMAP share stays
+ * one frame. Every other frame counted more than once outside VR_SHARED regions is shared
+ * copy-on-write (fork, COW safecopy) and mapped read-only. The mark goes when the count drops
+ * to 1: the last holder owns the frame like any other.
  * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.7).
  */
 import { LAST_SPECIAL_PROC_NR, slotOf, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
@@ -36,6 +43,20 @@ import {
   type Region,
 } from "./region.ts";
 
+// Imported bindings copied into module constants, read per page (see pagetable.ts).
+const L_VM_PHYS_BASE = VM_PHYS_BASE;
+const L_CPU_FAULT = CPU_FAULT;
+const L_CPU_OK = CPU_OK;
+const L_OK = OK;
+const L_EFAULT = EFAULT;
+const L_ENOMEM = ENOMEM;
+const L_EINVAL = EINVAL;
+const L_I386_VM_WRITE = I386_VM_WRITE;
+const L_I386_VM_USER = I386_VM_USER;
+const L_VR_SHARED = VR_SHARED;
+const L_VR_WRITABLE = VR_WRITABLE;
+const L_virAddr = virAddr;
+
 const PAGE = I386_PAGE_SIZE;
 
 /** VM's access to physical memory: words, zeroing, and copies between frames (COW). */
@@ -55,20 +76,20 @@ export class WindowAccess implements VmAccess {
   }
 
   read32(pa: number): number {
-    const v = this.#cpu.read32(virAddr(VM_PHYS_BASE + pa));
-    this.#check(v === CPU_FAULT ? v : CPU_OK, pa);
+    const v = this.#cpu.read32(L_virAddr(L_VM_PHYS_BASE + pa));
+    this.#check(v === L_CPU_FAULT ? v : L_CPU_OK, pa);
     return v;
   }
 
   write32(pa: number, v: number): void {
-    this.#check(this.#cpu.write32(virAddr(VM_PHYS_BASE + pa), v), pa);
+    this.#check(this.#cpu.write32(L_virAddr(L_VM_PHYS_BASE + pa), v), pa);
   }
 
   zero(pa: number, len: number): void {
     for (let done = 0; done < len; done += PAGE) {
       const n = Math.min(PAGE, len - done);
       const chunk = n === PAGE ? this.#zeros : this.#zeros.subarray(0, n);
-      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + pa + done), chunk), pa + done);
+      this.#check(this.#cpu.write(L_virAddr(L_VM_PHYS_BASE + pa + done), chunk), pa + done);
     }
   }
 
@@ -77,13 +98,13 @@ export class WindowAccess implements VmAccess {
     for (let done = 0; done < len; done += PAGE) {
       const n = Math.min(PAGE, len - done);
       const buf = n === PAGE ? this.#buf : this.#buf.subarray(0, n);
-      this.#check(this.#cpu.read(virAddr(VM_PHYS_BASE + src + done), buf), src + done);
-      this.#check(this.#cpu.write(virAddr(VM_PHYS_BASE + dst + done), buf), dst + done);
+      this.#check(this.#cpu.read(L_virAddr(L_VM_PHYS_BASE + src + done), buf), src + done);
+      this.#check(this.#cpu.write(L_virAddr(L_VM_PHYS_BASE + dst + done), buf), dst + done);
     }
   }
 
   #check(r: number, pa: number): void {
-    if (r !== CPU_OK) throw new VmSanityError(`Physical window access failed at ${pa}`);
+    if (r !== L_CPU_OK) throw new VmSanityError(`Physical window access failed at ${pa}`);
   }
 }
 
@@ -145,6 +166,8 @@ export class Vm implements FrameSource {
   readonly #used: Uint8Array;
   /** Per frame: the page-table entries mapping it (VM-owned data frames only). */
   readonly #refs: Uint32Array;
+  /** Per frame: 1 if shared by safemap (PBSH_SMAP); only while counted at least twice. */
+  readonly #smap: Uint8Array;
   /** Whether the frame last returned by `allocFrame` had never been used. */
   #clean = false;
 
@@ -152,6 +175,7 @@ export class Vm implements FrameSource {
     this.access = access;
     this.#used = new Uint8Array(totalFrames);
     this.#refs = new Uint32Array(totalFrames);
+    this.#smap = new Uint8Array(totalFrames);
     this.phys = new PhysMem(totalFrames);
     this.reservedFrames = usedFrames;
     this.phys.reserve(0, usedFrames);
@@ -204,7 +228,51 @@ export class Vm implements FrameSource {
     const n = this.#refs[f] ?? 0;
     if (n === 0) throw new VmSanityError(`frame ${f} unreferenced below zero`);
     this.#refs[f] = n - 1;
+    if (n <= 2) this.#smap[f] = 0;
     if (n === 1) this.phys.free(f, 1);
+  }
+
+  /** Whether the frame at `pa` is shared by safemap (PBSH_SMAP). */
+  isSmap(pa: number): boolean {
+    return this.#smap[Math.floor(pa / PAGE)] === 1;
+  }
+
+  /** Marks the frame at `pa`, counted at least twice, as shared by safemap. */
+  markSmap(pa: number): void {
+    const f = pa / PAGE;
+    if ((this.#refs[f] ?? 0) < 2) throw new VmSanityError(`SMAP mark on unshared frame ${f}`);
+    this.#smap[f] = 1;
+  }
+
+  /**
+   * A private copy of the frame at `pa` for a page of `region` (below the region's physical
+   * limit if it has one), not yet mapped or counted; -1 when no frame is left.
+   */
+  copyFrame(region: Region, pa: number): number {
+    const frame = this.#allocBelow(region);
+    if (frame < 0) return -1;
+    this.access.copy(frame, pa, PAGE);
+    return frame;
+  }
+
+  /**
+   * Gives `page` of `vmp` (in `region`, now mapping frame `pa`) a private copy of its contents
+   * mapped with entry bits `bits`; the old frame loses one reference. Marks the TLB stale.
+   * @returns OK, or ENOMEM (nothing changed).
+   */
+  privateCopy(vmp: VmProc, region: Region, page: number, pa: number, bits: number): number {
+    const frame = this.copyFrame(region, pa);
+    if (frame < 0) return L_ENOMEM;
+    const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
+    if (r !== L_OK) {
+      this.freeFrame(frame);
+      return r;
+    }
+    this.ref(frame);
+    this.unref(pa);
+    this.stats.copies++;
+    this.#tlbStale = true;
+    return L_OK;
   }
 
   /**
@@ -213,15 +281,15 @@ export class Vm implements FrameSource {
    */
   mapRun(vmp: VmProc, va: number, first: number, n: number, bits: number): number {
     const r = vmp.pt.writeMap(va, first * PAGE, n * PAGE, bits);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
     for (let f = first; f < first + n; f++) this.ref(f * PAGE);
-    return OK;
+    return L_OK;
   }
 
   /** Maps the frame at `pa` at page `va` of `vmp` and counts the reference. */
   mapShared(vmp: VmProc, va: number, pa: number, bits: number): number {
     const r = vmp.pt.writeMap(va, pa, PAGE, bits);
-    if (r === OK) this.ref(pa);
+    if (r === L_OK) this.ref(pa);
     return r;
   }
 
@@ -243,10 +311,10 @@ export class Vm implements FrameSource {
       const r = regions.add({
         start: dataStart,
         length: dataPages * PAGE,
-        flags: VR_WRITABLE,
+        flags: L_VR_WRITABLE,
         tag: "data",
       });
-      if (r !== OK) return r;
+      if (r !== L_OK) return r;
     }
     const pt = PageTable.adopt(this.access, this, cr3);
     this.procs.set(endpoint, {
@@ -258,7 +326,7 @@ export class Vm implements FrameSource {
       dataPages,
       privileged: isSystemSlot(endpoint),
     });
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -270,10 +338,10 @@ export class Vm implements FrameSource {
    */
   exit(ep: number): number {
     const vmp = this.procs.get(ep);
-    if (vmp === undefined) return EINVAL;
+    if (vmp === undefined) return L_EINVAL;
     this.procs.delete(ep);
     this.releaseSpace(vmp);
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -299,18 +367,18 @@ export class Vm implements FrameSource {
    * @returns OK, or EINVAL for a bad range (nothing changed).
    */
   unmapRange(vmp: VmProc, start: number, len: number): number {
-    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return EINVAL;
-    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return EINVAL;
+    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return L_EINVAL;
+    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return L_EINVAL;
     const frames: number[] = [];
     for (let a = start; a < start + len; a += PAGE) {
       const m = vmp.pt.lookup(a);
       if (m !== undefined) frames.push(m.phys);
     }
     const r = vmp.pt.unmap(start, len);
-    if (r !== OK) return r;
+    if (r !== L_OK) return r;
     for (const pa of frames) this.unref(pa);
     this.#tlbStale = true;
-    return OK;
+    return L_OK;
   }
 
   /** Notes that a present entry lost a permission or changed frame: the TLB must be flushed. */
@@ -336,24 +404,26 @@ export class Vm implements FrameSource {
    */
   fault(ep: number, addr: number, write: boolean): number {
     const vmp = this.procs.get(ep);
-    if (vmp === undefined) return EFAULT;
+    if (vmp === undefined) return L_EFAULT;
     const region = vmp.regions.find(addr);
-    if (region === undefined) return EFAULT;
-    if (write && (region.flags & VR_WRITABLE) === 0) return EFAULT;
+    if (region === undefined) return L_EFAULT;
+    if (write && (region.flags & L_VR_WRITABLE) === 0) return L_EFAULT;
     const page = addr - (addr % PAGE);
     const cur = vmp.pt.lookup(page);
     if (cur !== undefined) {
-      if (!write || (cur.flags & I386_VM_WRITE) !== 0) return OK;
+      if (!write || (cur.flags & L_I386_VM_WRITE) !== 0) return L_OK;
       // Shared memory is mapped writable whatever its count: a read-only entry there is a bug.
-      if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+      if ((region.flags & L_VR_SHARED) !== 0) return L_EFAULT;
+      // A read-only safemap share: writing is refused, never copied (MINIX map_pf).
+      if (this.isSmap(cur.phys)) return L_EFAULT;
       const r = this.cowPage(vmp, region, page, cur.phys, cur.flags);
-      if (r === OK) this.stats.faults++;
+      if (r === L_OK) this.stats.faults++;
       return r;
     }
     // Shared memory is always present (MINIX asserts it); a hole there is refused.
-    if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+    if ((region.flags & L_VR_SHARED) !== 0) return L_EFAULT;
     const r = this.demandZero(vmp, region, page);
-    if (r === OK) this.stats.faults++;
+    if (r === L_OK) this.stats.faults++;
     return r;
   }
 
@@ -369,25 +439,13 @@ export class Vm implements FrameSource {
    * @returns OK, or ENOMEM (nothing changed).
    */
   cowPage(vmp: VmProc, region: Region, page: number, pa: number, flags: number): number {
-    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | I386_VM_WRITE;
+    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | L_I386_VM_WRITE;
     if (this.refcount(pa) <= 1) {
       const r = vmp.pt.setFlags(page, bits);
-      if (r === OK) this.#tlbStale = true;
+      if (r === L_OK) this.#tlbStale = true;
       return r;
     }
-    const frame = this.#allocBelow(region);
-    if (frame < 0) return ENOMEM;
-    this.access.copy(frame, pa, PAGE);
-    const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
-    if (r !== OK) {
-      this.freeFrame(frame);
-      return r;
-    }
-    this.ref(frame);
-    this.unref(pa);
-    this.stats.copies++;
-    this.#tlbStale = true;
-    return OK;
+    return this.privateCopy(vmp, region, page, pa, bits);
   }
 
   /** A frame for a copy in `region`: below 1 or 16 MiB if the region demands it; -1 if none. */
@@ -408,26 +466,26 @@ export class Vm implements FrameSource {
   /** Maps a fresh zeroed frame at the absent page `page` of `region` (one reference). */
   demandZero(vmp: VmProc, region: Region, page: number): number {
     const frame = this.allocFrame();
-    if (frame < 0) return ENOMEM;
+    if (frame < 0) return L_ENOMEM;
     this.zeroFrame(frame);
-    const writable = (region.flags & VR_WRITABLE) !== 0;
-    const r = vmp.pt.writeMap(page, frame, PAGE, I386_VM_USER | (writable ? I386_VM_WRITE : 0));
-    if (r !== OK) {
+    const writable = (region.flags & L_VR_WRITABLE) !== 0;
+    const r = vmp.pt.writeMap(page, frame, PAGE, L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0));
+    if (r !== L_OK) {
       this.freeFrame(frame);
       return r;
     }
     this.ref(frame);
-    return OK;
+    return L_OK;
   }
 
   /** Makes every page of [addr, addr+len) present (MEMREQ for a kernel copy). */
   ensureRange(ep: number, addr: number, len: number, write: boolean): number {
-    if (len <= 0 || addr < 0 || addr + len > 2 ** 32) return EFAULT;
+    if (len <= 0 || addr < 0 || addr + len > 2 ** 32) return L_EFAULT;
     for (let a = addr - (addr % PAGE); a < addr + len; a += PAGE) {
       const r = this.fault(ep, a, write);
-      if (r !== OK) return r;
+      if (r !== L_OK) return r;
     }
-    return OK;
+    return L_OK;
   }
 
   /**
@@ -436,8 +494,9 @@ export class Vm implements FrameSource {
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
    * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
    * use after free); every mapped page lies in a region and is writable only by the writable
-   * rule (a writable region, and the frame unshared or the region VR_SHARED); every page of
-   * a VR_SHARED region is present.
+   * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
+   * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
+   * every page of a VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
@@ -467,16 +526,20 @@ export class Vm implements FrameSource {
         if (f >= this.reservedFrames) counts[f] = (counts[f] ?? 0) + 1;
         const region = vmp.regions.find(m.vaddr);
         if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
-        if ((m.flags & I386_VM_WRITE) === 0) continue;
-        if ((region.flags & VR_WRITABLE) === 0) {
+        const smap = this.isSmap(m.phys);
+        if (smap && (region.flags & L_VR_SHARED) !== 0) {
+          throw new VmSanityError(`${where} is an SMAP share in a VR_SHARED region`);
+        }
+        if ((m.flags & L_I386_VM_WRITE) === 0) continue;
+        if ((region.flags & L_VR_WRITABLE) === 0) {
           throw new VmSanityError(`${where} is writable in a read-only region`);
         }
-        if ((region.flags & VR_SHARED) === 0 && this.refcount(m.phys) > 1) {
+        if ((region.flags & L_VR_SHARED) === 0 && !smap && this.refcount(m.phys) > 1) {
           throw new VmSanityError(`${where} is writable but frame ${f} is shared`);
         }
       }
       for (const region of vmp.regions) {
-        if ((region.flags & VR_SHARED) === 0) continue;
+        if ((region.flags & L_VR_SHARED) === 0) continue;
         for (let a = region.start; a < region.start + region.length; a += PAGE) {
           if (vmp.pt.lookup(a) === undefined) {
             throw new VmSanityError(`shared page of ${vmp.endpoint} at 0x${a.toString(16)} absent`);
@@ -491,6 +554,9 @@ export class Vm implements FrameSource {
       }
       const free = isFree[f] === 1;
       if (refs > 0 && free) throw new VmSanityError(`frame ${f} is mapped and free`);
+      if (this.#smap[f] === 1 && refs < 2) {
+        throw new VmSanityError(`frame ${f}: SMAP mark with refcount ${refs}`);
+      }
       if (refs === 0 && !free && !tables.has(f)) {
         throw new VmSanityError(`frame ${f} leaked (neither free nor used)`);
       }
