@@ -55,6 +55,10 @@ export {
   sysSigreturn,
   sysSigsend,
 } from "../src/lib/libsys/sys_signal.ts";
+export * from "../src/lib/libsys/safecopies.ts";
+export * from "../src/lib/libsys/sys_safecopy.ts";
+export { vmEntry } from "../src/boot/services.ts";
+export { minixMmap } from "../src/lib/libc/mmap.ts";
 
 /** Boots a small machine with `image` (4 MiB, one tick every `cyclesPerTick` cycles). */
 export function bootImage(

@@ -63,6 +63,14 @@ describe("Machine.boot option validation", () => {
     ["hz 0", { hz: 0 }, "hz"],
     ["quantumTicks 0", { quantumTicks: 0 }, "quantumTicks"],
     ["image empty", { image: [] }, "image"],
+    ["cowSafecopy not a boolean", { cowSafecopy: 1 as unknown as boolean }, "cowSafecopy"],
+    [
+      "grantGenerations not a boolean",
+      { grantGenerations: "yes" as unknown as boolean },
+      "grantGenerations",
+    ],
+    ["cowSafecopyMin below a page", { cowSafecopyMin: 4095 }, "cowSafecopyMin"],
+    ["cowSafecopyMin not an integer", { cowSafecopyMin: 5000.5 }, "cowSafecopyMin"],
   ])("%s", (_name, options, option) => {
     expectBadOption(options, option);
   });

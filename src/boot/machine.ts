@@ -71,6 +71,9 @@ export class Machine {
         ...Object.entries(options.programs).map(([n, p]) => [n, p.program] as const),
         ...bootCopies,
       ]),
+      cowSafecopy: options.cowSafecopy,
+      cowSafecopyMin: options.cowSafecopyMin,
+      grantGenerations: options.grantGenerations,
     });
     this.frames = new FrameAllocator(this.hw);
   }

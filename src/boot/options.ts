@@ -31,6 +31,21 @@ export interface BootOptions {
   readonly quantumTicks?: number;
   /** VM runs its sanity checks after every request (when VM is in the image). Default false. */
   readonly vmSanity?: boolean;
+  /**
+   * Safecopies of whole pages at the same in-page offset share the pages copy-on-write through
+   * VM instead of copying them (MINIX `USE_COW_SAFECOPY`, off in MINIX). Default true.
+   */
+  readonly cowSafecopy?: boolean;
+  /**
+   * Bytes below which a safecopy is always a plain copy even with `cowSafecopy` (COW costs a
+   * VM round trip). 4096 .. 2^32. Default {@link DEFAULT_COW_SAFECOPY_MIN}.
+   */
+  readonly cowSafecopyMin?: number;
+  /**
+   * Grant ids carry a generation checked by the kernel (MINIX-SPEC §4.8); false gives MINIX
+   * behaviour (a stale id is honoured by a reused table slot). Default true.
+   */
+  readonly grantGenerations?: boolean;
   /** The boot image. Default: the demonstration image. */
   readonly image?: readonly BootImageEntry[];
   /**
@@ -41,6 +56,9 @@ export interface BootOptions {
 }
 
 export type ResolvedOptions = Required<BootOptions>;
+
+/** Default `cowSafecopyMin`: where COW safecopy starts to pay (npm run bench, safeperf.*). */
+export const DEFAULT_COW_SAFECOPY_MIN = 16 * 4096;
 
 function intOption(
   name: string,
@@ -76,6 +94,16 @@ export function resolveOptions(
   if (o.vmSanity !== undefined && typeof o.vmSanity !== "boolean") {
     throw new Error(`Invalid boot option vmSanity: ${String(o.vmSanity)} (expected a boolean)`);
   }
+  if (o.grantGenerations !== undefined && typeof o.grantGenerations !== "boolean") {
+    throw new Error(
+      `Invalid boot option grantGenerations: ${String(o.grantGenerations)} (expected a boolean)`,
+    );
+  }
+  if (o.cowSafecopy !== undefined && typeof o.cowSafecopy !== "boolean") {
+    throw new Error(
+      `Invalid boot option cowSafecopy: ${String(o.cowSafecopy)} (expected a boolean)`,
+    );
+  }
   return {
     programs: checkPrograms(o.programs),
     memoryBytes,
@@ -86,6 +114,15 @@ export function resolveOptions(
     hz: intOption("hz", o.hz, 60, 1, 10_000),
     quantumTicks: intOption("quantumTicks", o.quantumTicks, 8, 1, 1_000_000),
     vmSanity: o.vmSanity ?? false,
+    cowSafecopy: o.cowSafecopy ?? true,
+    grantGenerations: o.grantGenerations ?? true,
+    cowSafecopyMin: intOption(
+      "cowSafecopyMin",
+      o.cowSafecopyMin,
+      DEFAULT_COW_SAFECOPY_MIN,
+      4096,
+      2 ** 32,
+    ),
     image,
   };
 }

@@ -60,9 +60,11 @@ export const KCALL_NR = {
   SYS_EXIT: 53,
   SYS_SCHEDCTL: 54,
   SYS_STATECTL: 55,
+  /** Not in MINIX's table: fill granted memory with a byte (later MINIX's SYS_SAFEMEMSET). */
+  SYS_SAFEMEMSET: 56,
 } as const;
 export type KcallNrName = keyof typeof KCALL_NR;
-export const NR_SYS_CALLS = 56;
+export const NR_SYS_CALLS = 57;
 
 /** The name of a call number (0-based), or undefined for unused numbers. */
 export function kcallName(nr: number): KcallNrName | undefined {
@@ -134,6 +136,13 @@ interface CallDef<Req extends Readonly<Record<string, FieldKind>>> {
 }
 
 const none = defineLayout({});
+const safecopyReq = defineLayout({
+  granter: "endpoint",
+  gid: "i32",
+  offset: "u32",
+  address: "vir",
+  bytes: "u32",
+});
 
 /** Layouts of every implemented kernel call: the one place a field offset is decided. */
 export const KCALLS = {
@@ -241,6 +250,55 @@ export const KCALLS = {
   },
   /** The message (address, length in the caller): halt the machine with it. */
   SYS_ABORT: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
+  /**
+   * SCP_FROM_TO (granter), SCP_GID, SCP_OFFSET (in the grant), SCP_ADDRESS (in the caller),
+   * SCP_BYTES: copy granted memory to the caller (no segment field: one flat space).
+   */
+  SYS_SAFECOPYFROM: { req: safecopyReq, reply: none },
+  /** As SYS_SAFECOPYFROM, data flowing from the caller to the granter. */
+  SYS_SAFECOPYTO: { req: safecopyReq, reply: none },
+  /**
+   * VSCP_VEC_ADDR, VSCP_VEC_SIZE (elements, 0..SCPVEC_NR) in; `done` out: elements completed,
+   * which on an error is the index of the element that failed.
+   */
+  SYS_VSAFECOPY: {
+    req: defineLayout({ vecAddr: "vir", vecSize: "i32" }),
+    reply: defineLayout({ vecAddr: "vir", vecSize: "i32", done: "i32" }),
+  },
+  /** SMS_DST (granter), SMS_GID, SMS_OFFSET, SMS_PATTERN (low byte), SMS_BYTES. */
+  SYS_SAFEMEMSET: {
+    req: defineLayout({
+      granter: "endpoint",
+      gid: "i32",
+      offset: "u32",
+      char: "i32",
+      bytes: "u32",
+    }),
+    reply: none,
+  },
+  /**
+   * SMAP_EP (grantor), SMAP_GID, SMAP_OFFSET (in the grant), SMAP_ADDRESS (in the caller),
+   * SMAP_BYTES, SMAP_FLAG (writable): map granted pages at the caller's address (no segment
+   * field: one flat space).
+   */
+  SYS_SAFEMAP: {
+    req: defineLayout({
+      grantor: "endpoint",
+      gid: "i32",
+      offset: "u32",
+      address: "vir",
+      bytes: "u32",
+      flag: "i32",
+    }),
+    reply: none,
+  },
+  /**
+   * SMAP_FLAG, SMAP_GID: the grantor revokes its mappings made through grant id `arg`
+   * (flag 1) or starting at address `arg` of its memory (flag 0).
+   */
+  SYS_SAFEREVMAP: { req: defineLayout({ flag: "i32", arg: "u32" }), reply: none },
+  /** SMAP_ADDRESS: the grantee removes its mappings at that address. */
+  SYS_SAFEUNMAP: { req: defineLayout({ address: "vir" }), reply: none },
   /** DIAG_BUF, DIAG_LEN: print bytes of the caller's memory on the console. */
   SYS_DIAGCTL: { req: defineLayout({ buf: "vir", len: "i32" }), reply: none },
 } as const satisfies { readonly [K in KcallNrName]?: CallDef<Readonly<Record<string, FieldKind>>> };

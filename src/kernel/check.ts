@@ -4,6 +4,7 @@
  */
 import { ANY, NONE } from "../include/endpoint.ts";
 import type { Kernel } from "./kernel.ts";
+import { checkMapInfo } from "./mapinfo.ts";
 import { panic } from "./panic.ts";
 import { NR_SCHED_QUEUES } from "./sched.ts";
 import { RTS_RECEIVING, RTS_SENDING, RTS_SLOT_FREE, RTS_VMREQUEST, type Proc } from "./proc.ts";
@@ -69,6 +70,8 @@ export function checkKernel(k: Kernel): void {
     const owner = k.procAddr(priv.procNr);
     if (owner === undefined) panic(`check: privilege id ${priv.id} has a bad owner slot`);
   }
+
+  checkMapInfo(k);
 }
 
 function inQueue(dst: Proc, p: Proc): boolean {

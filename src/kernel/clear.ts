@@ -7,6 +7,7 @@ import { NONE } from "../include/endpoint.ts";
 import { EDEADSRCDST, OK } from "../include/errno.ts";
 import type { Kernel } from "./kernel.ts";
 import { blockedOn } from "./ipc/deadlock.ts";
+import { clearMappings } from "./mapinfo.ts";
 import { panic } from "./panic.ts";
 import { SYS_PROC } from "./priv.ts";
 import { RTS_NO_ENDPOINT, RTS_RECEIVING, RTS_SENDING, RTS_SLOT_FREE, type Proc } from "./proc.ts";
@@ -21,6 +22,7 @@ export function clearEndpoint(k: Kernel, rc: Proc): void {
   const ownPriv = priv !== null && (priv.flags & SYS_PROC) !== 0 && priv.procNr === rc.nr;
   if (ownPriv) priv.asynsize = 0;
 
+  clearMappings(k, rc);
   if ((rc.rtsFlags & RTS_SENDING) !== 0) unlinkSender(k, rc);
   rc.rtsFlags &= ~(RTS_SENDING | RTS_RECEIVING);
 

@@ -9,6 +9,7 @@ import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
 import type { Program } from "../include/trap.ts";
+import { MapInfo } from "./mapinfo.ts";
 import { Proc, RTS_SLOT_FREE } from "./proc.ts";
 import { PrivTable } from "./priv.ts";
 import { RunQueues } from "./sched.ts";
@@ -31,6 +32,19 @@ export interface KernelOptions {
    * /bin until a file system holds them). Default: none.
    */
   readonly programs?: ReadonlyMap<string, Program>;
+  /**
+   * Safecopies share whole pages copy-on-write through VM (cow_safecopy.ts) when at least
+   * `cowSafecopyMin` bytes are copied. Default false here (unit-test kernels often have no VM);
+   * the boot option defaults to true.
+   */
+  readonly cowSafecopy?: boolean;
+  readonly cowSafecopyMin?: number;
+  /**
+   * Grant ids carry a generation that must match the entry's (MINIX-SPEC §4.8). false gives
+   * MINIX behaviour: only the slot counts, so a stale id is honoured by a reused slot.
+   * Default true.
+   */
+  readonly grantGenerations?: boolean;
 }
 
 export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
@@ -76,6 +90,8 @@ export class Kernel {
   faultAddr = 0;
   /** The boot image table (`image[]`), kernel tasks first; read with GET_IMAGE. */
   readonly image: BootImageInfo[] = [];
+  /** Live safemap mappings and the mapping calls waiting for VM (mapinfo.ts). */
+  readonly mapinfo = new MapInfo();
 
   constructor(hw: Hardware, opts: KernelOptions) {
     this.hw = hw;

@@ -71,6 +71,13 @@ export interface VmRequest {
   start: VirAddr;
   length: number;
   writeflag: boolean;
+  /**
+   * Mapping requests (VMPTYPE_SMAP / SUNMAP / COWMAP, mapinfo.ts): `target`/`start` is the
+   * destination, `ep2`/`start2` the source, `mapFlag` 1 / 0 / -1 (writable, read-only, COW).
+   */
+  ep2: Endpoint;
+  start2: VirAddr;
+  mapFlag: number;
   /** VM's answer (VMCTL_MEMREQ_REPLY), consulted when the call is re-executed. */
   result: number;
   /** The saved kernel-call message, re-executed on MF_KCALL_RESUME. */
@@ -124,6 +131,9 @@ export class Proc {
     start: 0 as VirAddr,
     length: 0,
     writeflag: false,
+    ep2: NONE,
+    start2: 0 as VirAddr,
+    mapFlag: 0,
     result: 0,
     savedMsg: new Uint8Array(MESSAGE_SIZE),
     next: null,

@@ -18,6 +18,7 @@ import {
 import { M_SOURCE, M_TYPE, type FieldKind, type Layout } from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
+import { dropPending } from "./mapinfo.ts";
 import { copyMsgFromProc, copyMsgToProc } from "./memory.ts";
 import { MF_KCALL_RESUME, type Proc } from "./proc.ts";
 import { callVec } from "./system/index.ts";
@@ -99,6 +100,7 @@ function finish(k: Kernel, caller: Proc, result: number): number {
     return result;
   }
   caller.vmreq.result = OK;
+  dropPending(k, caller);
   if (result === EDONTREPLY || caller.isFree) return result;
   k.kmsg32[M_SOURCE >>> 2] = SYSTEM >>> 0;
   k.kmsg32[M_TYPE >>> 2] = result >>> 0;

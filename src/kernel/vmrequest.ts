@@ -7,10 +7,11 @@
 import { EFAULT, OK, VMSUSPEND } from "../include/errno.ts";
 import { VMPTYPE_CHECK } from "../include/kcall.ts";
 import { SIGKMEM } from "../include/signal.ts";
+import type { Endpoint } from "../include/endpoint.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
 import { panic } from "./panic.ts";
-import { RTS_VMREQUEST, type Proc } from "./proc.ts";
+import { RTS_VMREQTARGET, RTS_VMREQUEST, VMSTYPE_KERNELCALL, type Proc } from "./proc.ts";
 import { sendSig } from "./signal.ts";
 
 /**
@@ -28,9 +29,6 @@ export function vmSuspend(
   if ((caller.rtsFlags & RTS_VMREQUEST) !== 0) {
     panic(`vmSuspend: ${caller.name} already has a memory request pending`);
   }
-  const vm = k.vmProc();
-  if (vm === undefined) panic("vmSuspend: no VM to serve the memory request");
-  k.setRts(caller, RTS_VMREQUEST);
   const r = caller.vmreq;
   r.reqType = VMPTYPE_CHECK;
   r.type = type;
@@ -38,6 +36,66 @@ export function vmSuspend(
   r.start = (addr >>> 0) as VirAddr;
   r.length = len;
   r.writeflag = true;
+  enqueue(k, caller, target, addr, len);
+}
+
+/**
+ * `map_invoke_vm` (MINIX-SPEC §4.6): stop `caller` until VM has carried out the mapping
+ * request `reqType` (VMPTYPE_SMAP, VMPTYPE_SUNMAP or VMPTYPE_COWMAP) from `src`/`srcAddr` to
+ * `dst`/`dstAddr` over `len` bytes with `flag` (1 writable, 0 read-only, -1 COW). The call is
+ * then re-executed (VMSTYPE_KERNELCALL), finding VM's status in `caller.vmreq.result`: the
+ * caller learns VM's result (recommended fix, §11). The destination, unless it is the caller
+ * or VM, waits with RTS_VMREQTARGET until VM has answered.
+ */
+export function vmSuspendMap(
+  k: Kernel,
+  caller: Proc,
+  reqType: number,
+  dst: Proc,
+  dstAddr: number,
+  src: Proc,
+  srcAddr: number,
+  len: number,
+  flag: number,
+): void {
+  if ((caller.rtsFlags & RTS_VMREQUEST) !== 0) {
+    panic(`vmSuspendMap: ${caller.name} already has a memory request pending`);
+  }
+  const r = caller.vmreq;
+  r.reqType = reqType;
+  r.type = VMSTYPE_KERNELCALL;
+  r.target = dst.endpoint;
+  r.start = (dstAddr >>> 0) as VirAddr;
+  r.length = len;
+  r.writeflag = flag > 0;
+  r.ep2 = src.endpoint;
+  r.start2 = (srcAddr >>> 0) as VirAddr;
+  r.mapFlag = flag;
+  if (dst !== caller && dst !== k.vmProc()) k.setRts(dst, RTS_VMREQTARGET);
+  enqueue(k, caller, dst, dstAddr, len);
+}
+
+/**
+ * Lets `target` run again (clears RTS_VMREQTARGET) unless another live process still waits
+ * for VM to finish a mapping request into it. `except` is a requestor that no longer counts
+ * (answered, or dying).
+ */
+export function releaseVmTarget(k: Kernel, target: Endpoint, except: Proc): void {
+  const t = k.isokendpt(target);
+  if (t === undefined || (t.rtsFlags & RTS_VMREQTARGET) === 0) return;
+  for (const p of k.procs) {
+    if (p === except || p.isFree || (p.rtsFlags & RTS_VMREQUEST) === 0) continue;
+    if (p.vmreq.reqType !== VMPTYPE_CHECK && p.vmreq.target === target) return;
+  }
+  k.clearRts(t, RTS_VMREQTARGET);
+}
+
+/** Suspends `caller` with the request filled in and queues it (LIFO); wakes VM if needed. */
+function enqueue(k: Kernel, caller: Proc, target: Proc, addr: number, len: number): void {
+  const vm = k.vmProc();
+  if (vm === undefined) panic("vmSuspend: no VM to serve the memory request");
+  k.setRts(caller, RTS_VMREQUEST);
+  const r = caller.vmreq;
   r.result = VMSUSPEND;
   const wasEmpty = k.vmrequest === null;
   r.next = k.vmrequest;

@@ -5,8 +5,11 @@
  * Request: who — the process concerned (SELF allowed); param — VMCTL_*; value — argument.
  *   VMCTL_MEMREQ_GET     pop the newest pending request: result is its type (VMPTYPE_*),
  *                        reply target, addr, length, flag (write), requestor; ESRCH if none.
+ *                        Mapping requests (SMAP, SUNMAP, COWMAP): target/addr the
+ *                        destination, ep2/addr2 the source, flag 1 / 0 / -1.
  *   VMCTL_MEMREQ_REPLY   who = requestor, value = VM's result; the requestor may run again,
- *                        a suspended kernel call is re-executed first (MF_KCALL_RESUME).
+ *                        a suspended kernel call is re-executed first (MF_KCALL_RESUME);
+ *                        a mapping request's destination may run again (RTS_VMREQTARGET).
  *                        EINVAL for a request VM has not fetched yet.
  *   VMCTL_CLEAR_PAGEFAULT  who may run again after a page fault was resolved.
  *   VMCTL_GET_PDBR       reply value = who's page-directory base.
@@ -35,6 +38,7 @@ import {
   VMCTL_KERN_MAP_REPLY,
   VMCTL_KERN_PHYSMAP,
   VMCTL_SETADDRSPACE,
+  VMPTYPE_CHECK,
   type KcallReply,
 } from "../../include/kcall.ts";
 import { virAddr, type PhysAddr } from "../../include/types.ts";
@@ -49,6 +53,7 @@ import {
   type Proc,
 } from "../proc.ts";
 import type { KcallMsg } from "../system.ts";
+import { releaseVmTarget } from "../vmrequest.ts";
 
 export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): number {
   // Check.
@@ -67,8 +72,10 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
         target: r.target,
         addr: r.start,
         length: r.length,
-        flag: r.writeflag ? 1 : 0,
+        flag: r.reqType === VMPTYPE_CHECK ? (r.writeflag ? 1 : 0) : r.mapFlag,
         requestor: rp.endpoint,
+        ep2: r.reqType === VMPTYPE_CHECK ? NONE : r.ep2,
+        addr2: r.reqType === VMPTYPE_CHECK ? virAddr(0) : r.start2,
       });
       return r.reqType;
     }
@@ -80,6 +87,7 @@ export function doVmctl(k: Kernel, caller: Proc, m: KcallMsg<"SYS_VMCTL">): numb
       p.vmreq.result = value | 0;
       if (p.vmreq.type === VMSTYPE_KERNELCALL) p.miscFlags |= MF_KCALL_RESUME;
       k.clearRts(p, RTS_VMREQUEST);
+      if (p.vmreq.reqType !== VMPTYPE_CHECK) releaseVmTarget(k, p.vmreq.target, p);
       return OK;
     }
     case VMCTL_CLEAR_PAGEFAULT:
@@ -138,7 +146,7 @@ function writeReply(
     length: f.length ?? 0,
     flag: f.flag ?? 0,
     requestor: f.requestor ?? NONE,
-    ep2: NONE,
-    addr2: virAddr(0),
+    ep2: f.ep2 ?? NONE,
+    addr2: f.addr2 ?? virAddr(0),
   });
 }

@@ -17,12 +17,18 @@ import { doGetinfo } from "./do_getinfo.ts";
 import { doGetksig } from "./do_getksig.ts";
 import { doKill } from "./do_kill.ts";
 import { doPrivctl } from "./do_privctl.ts";
+import { doSafecopyFrom, doSafecopyTo } from "./do_safecopy.ts";
+import { doSafememset } from "./do_safememset.ts";
+import { doSafemap } from "./do_safemap.ts";
+import { doSaferevmap } from "./do_saferevmap.ts";
+import { doSafeunmap } from "./do_safeunmap.ts";
 import { doSetalarm } from "./do_setalarm.ts";
 import { doSetgrant } from "./do_setgrant.ts";
 import { doSigreturn } from "./do_sigreturn.ts";
 import { doSigsend } from "./do_sigsend.ts";
 import { doTimes } from "./do_times.ts";
 import { doVmctl } from "./do_vmctl.ts";
+import { doVsafecopy } from "./do_vsafecopy.ts";
 
 export const callVec = {
   // Process management
@@ -47,4 +53,12 @@ export const callVec = {
   // Memory
   SYS_SETGRANT: doSetgrant, // install the caller's grant table
   SYS_VMCTL: doVmctl, // VM's control of page tables and memory requests
+  // Copying
+  SYS_SAFECOPYFROM: doSafecopyFrom, // copy from a grant to the caller
+  SYS_SAFECOPYTO: doSafecopyTo, // copy from the caller to a grant
+  SYS_VSAFECOPY: doVsafecopy, // a vector of safe copies
+  SYS_SAFEMEMSET: doSafememset, // fill granted memory with a byte
+  SYS_SAFEMAP: doSafemap, // map granted pages
+  SYS_SAFEREVMAP: doSaferevmap, // the grantor revokes mappings of its memory
+  SYS_SAFEUNMAP: doSafeunmap, // the grantee removes a mapping
 } satisfies { [K in KcallName]: KcallHandler<K> };

@@ -10,7 +10,9 @@
  *   child with one more reference on its frame (MINIX `map_proc_copy`). In VR_SHARED
  *   regions both keep the entry's permissions (shared memory stays shared and writable);
  *   everywhere else the child's entry is read-only and so, afterwards, is the parent's: the
- *   first write on either side copies that page (`Vm.fault` → `Vm.cowPage`). Pages absent
+ *   first write on either side copies that page (`Vm.fault` → `Vm.cowPage`). A frame shared
+ *   by safemap (SMAP, map.ts) is the exception: the child gets a private copy at once and
+ *   the parent's entry is left alone (MINIX-SPEC §4.7). Pages absent
  *   in the parent stay absent in both: each side gets its own demand-zero page later.
  *   The child's mappings are all made before the parent's entries are touched, so running
  *   out of memory for page tables (ENOMEM) undoes the child alone and changes nothing.
@@ -74,6 +76,20 @@ export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof E
     const region = parent.regions.find(m.vaddr);
     if (region === undefined) {
       throw new VmSanityError(`fork: page 0x${m.vaddr.toString(16)} lies in no region`);
+    }
+    if (vm.isSmap(m.phys)) {
+      // A safemap share is never made copy-on-write: the child gets its own copy now and the
+      // parent's entry stays as it is (shared, writable if it was).
+      const frame = vm.copyFrame(region, m.phys);
+      const r =
+        frame < 0 ? ENOMEM : pt.writeMap(m.vaddr, frame, I386_PAGE_SIZE, m.flags & COPY_BITS);
+      if (r !== OK) {
+        if (frame >= 0) vm.freeFrame(frame);
+        discardChild(vm, pt);
+        return ENOMEM;
+      }
+      vm.ref(frame);
+      continue;
     }
     const shared = (region.flags & (VR_SHARED | VR_DIRECT)) !== 0;
     const bits = shared ? m.flags & COPY_BITS : m.flags & COPY_BITS & ~I386_VM_WRITE;

@@ -4,7 +4,8 @@
  * Then it starts through SEF (with RS in the image: RS_INIT, first of all services, as
  * SF_SYNCH_BOOT) and serves one message at a time (pings from RS are answered by SEF):
  * - a notification from SYSTEM carrying SIGKMEM: the kernel's memory requests
- *   (VMCTL_MEMREQ_GET … VMCTL_MEMREQ_REPLY), until none is left;
+ *   (VMCTL_MEMREQ_GET … VMCTL_MEMREQ_REPLY), until none is left: making memory present for
+ *   a kernel copy, and the safemap / safeunmap / COW-safecopy mappings (map.ts);
  * - VM_PAGEFAULT sent by the kernel on behalf of a faulting process: map a demand-zero page
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
@@ -18,10 +19,16 @@
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
  * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */
-import { SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
-import { EFAULT, ENOSYS, EPERM, OK } from "../../include/errno.ts";
+import { ANY, SELF, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
+import { EFAULT, EINVAL, ENOSYS, EPERM, OK } from "../../include/errno.ts";
 import { ipcStatusFromKernel, isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
-import { VMCTL_FLUSHTLB } from "../../include/kcall.ts";
+import {
+  VMCTL_FLUSHTLB,
+  VMPTYPE_CHECK,
+  VMPTYPE_COWMAP,
+  VMPTYPE_SMAP,
+  VMPTYPE_SUNMAP,
+} from "../../include/kcall.ts";
 import type { FieldKind, Layout, Message } from "../../include/message.ts";
 import { SIGKMEM, SIGSEGV } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
@@ -53,6 +60,7 @@ import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { doExit, doRsSetPriv, mayCall } from "./acl.ts";
 import { doExecNewmem } from "./exec.ts";
+import { MAP_COW, mapMemory, unmapMemory } from "./map.ts";
 import { doFork } from "./fork.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
@@ -200,16 +208,37 @@ function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void>
   if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
 }
 
-/** Serves every pending kernel memory request (newest first, as the kernel hands them out). */
+/**
+ * Serves every pending kernel memory request (newest first, as the kernel hands them out):
+ * VMPTYPE_CHECK makes a range present (any failure is EFAULT); the mapping requests
+ * (map.ts: SMAP, COWMAP — destination `target`/`addr`, source `ep2`/`addr2` — and SUNMAP)
+ * report their own status. An unknown type is answered EINVAL.
+ */
 function* serveMemreqs(ctx: ProcessContext, vm: Vm): Syscall<void> {
   for (;;) {
     const q = yield* sysVmctlGetMemreq(ctx);
     if (q.status < 0) return;
-    const { target, addr, length, flag, requestor } = q.reply;
-    const r = vm.ensureRange(target, addr, length, flag !== 0);
+    const { target, addr, length, flag, requestor, ep2, addr2 } = q.reply;
+    let r: number;
+    switch (q.status) {
+      case VMPTYPE_CHECK:
+        r = vm.ensureRange(target, addr, length, flag !== 0) === OK ? OK : EFAULT;
+        break;
+      case VMPTYPE_SMAP:
+        r = mapMemory(vm, ep2, target, addr2, addr, length, flag);
+        break;
+      case VMPTYPE_COWMAP:
+        r = mapMemory(vm, ep2, target, addr2, addr, length, MAP_COW);
+        break;
+      case VMPTYPE_SUNMAP:
+        r = unmapMemory(vm, ep2, target, addr2, addr, length);
+        break;
+      default:
+        r = EINVAL;
+    }
     vm.stats.memreqs++;
     if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
-    yield* sysVmctlReplyMemreq(ctx, requestor, r === OK ? OK : EFAULT);
+    yield* sysVmctlReplyMemreq(ctx, requestor, r);
   }
 }
 

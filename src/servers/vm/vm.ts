@@ -10,6 +10,13 @@
  * fault gives the writer its own copy ({@link Vm.fault}). The loader's frames (below
  * `reservedFrames`) are never counted and never freed; page-table frames belong to their
  * page table, not to the counts.
+ *
+ * Share marks (MINIX `phys_block.share_flag`): a frame shared by safemap (map.ts) is marked
+ * SMAP. Its entries are written by the mapping code (writable for a writable mapping) and a
+ * write fault through a read-only one is refused (EFAULT), never copied: an SMAP share stays
+ * one frame. Every other frame counted more than once outside VR_SHARED regions is shared
+ * copy-on-write (fork, COW safecopy) and mapped read-only. The mark goes when the count drops
+ * to 1: the last holder owns the frame like any other.
  * MINIX: servers/vm/main.c, pagefaults.c, region.c (MINIX-SPEC §8.1–8.7).
  */
 import { LAST_SPECIAL_PROC_NR, slotOf, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
@@ -130,6 +137,8 @@ export class Vm implements FrameSource {
   readonly #used: Uint8Array;
   /** Per frame: the page-table entries mapping it (VM-owned data frames only). */
   readonly #refs: Uint32Array;
+  /** Per frame: 1 if shared by safemap (PBSH_SMAP); only while counted at least twice. */
+  readonly #smap: Uint8Array;
   /** Whether the frame last returned by `allocFrame` had never been used. */
   #clean = false;
 
@@ -137,6 +146,7 @@ export class Vm implements FrameSource {
     this.access = access;
     this.#used = new Uint8Array(totalFrames);
     this.#refs = new Uint32Array(totalFrames);
+    this.#smap = new Uint8Array(totalFrames);
     this.phys = new PhysMem(totalFrames);
     this.reservedFrames = usedFrames;
     this.phys.reserve(0, usedFrames);
@@ -189,7 +199,51 @@ export class Vm implements FrameSource {
     const n = this.#refs[f] ?? 0;
     if (n === 0) throw new VmSanityError(`frame ${f} unreferenced below zero`);
     this.#refs[f] = n - 1;
+    if (n <= 2) this.#smap[f] = 0;
     if (n === 1) this.phys.free(f, 1);
+  }
+
+  /** Whether the frame at `pa` is shared by safemap (PBSH_SMAP). */
+  isSmap(pa: number): boolean {
+    return this.#smap[Math.floor(pa / PAGE)] === 1;
+  }
+
+  /** Marks the frame at `pa`, counted at least twice, as shared by safemap. */
+  markSmap(pa: number): void {
+    const f = pa / PAGE;
+    if ((this.#refs[f] ?? 0) < 2) throw new VmSanityError(`SMAP mark on unshared frame ${f}`);
+    this.#smap[f] = 1;
+  }
+
+  /**
+   * A private copy of the frame at `pa` for a page of `region` (below the region's physical
+   * limit if it has one), not yet mapped or counted; -1 when no frame is left.
+   */
+  copyFrame(region: Region, pa: number): number {
+    const frame = this.#allocBelow(region);
+    if (frame < 0) return -1;
+    this.access.copy(frame, pa, PAGE);
+    return frame;
+  }
+
+  /**
+   * Gives `page` of `vmp` (in `region`, now mapping frame `pa`) a private copy of its contents
+   * mapped with entry bits `bits`; the old frame loses one reference. Marks the TLB stale.
+   * @returns OK, or ENOMEM (nothing changed).
+   */
+  privateCopy(vmp: VmProc, region: Region, page: number, pa: number, bits: number): number {
+    const frame = this.copyFrame(region, pa);
+    if (frame < 0) return ENOMEM;
+    const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
+    if (r !== OK) {
+      this.freeFrame(frame);
+      return r;
+    }
+    this.ref(frame);
+    this.unref(pa);
+    this.stats.copies++;
+    this.#tlbStale = true;
+    return OK;
   }
 
   /**
@@ -320,6 +374,8 @@ export class Vm implements FrameSource {
       if (!write || (cur.flags & I386_VM_WRITE) !== 0) return OK;
       // Shared memory is mapped writable whatever its count: a read-only entry there is a bug.
       if ((region.flags & VR_SHARED) !== 0) return EFAULT;
+      // A read-only safemap share: writing is refused, never copied (MINIX map_pf).
+      if (this.isSmap(cur.phys)) return EFAULT;
       const r = this.cowPage(vmp, region, page, cur.phys, cur.flags);
       if (r === OK) this.stats.faults++;
       return r;
@@ -349,19 +405,7 @@ export class Vm implements FrameSource {
       if (r === OK) this.#tlbStale = true;
       return r;
     }
-    const frame = this.#allocBelow(region);
-    if (frame < 0) return ENOMEM;
-    this.access.copy(frame, pa, PAGE);
-    const r = vmp.pt.writeMap(page, frame, PAGE, bits, { overwrite: true });
-    if (r !== OK) {
-      this.freeFrame(frame);
-      return r;
-    }
-    this.ref(frame);
-    this.unref(pa);
-    this.stats.copies++;
-    this.#tlbStale = true;
-    return OK;
+    return this.privateCopy(vmp, region, page, pa, bits);
   }
 
   /** A frame for a copy in `region`: below 1 or 16 MiB if the region demands it; -1 if none. */
@@ -410,8 +454,9 @@ export class Vm implements FrameSource {
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
    * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
    * use after free); every mapped page lies in a region and is writable only by the writable
-   * rule (a writable region, and the frame unshared or the region VR_SHARED); every page of
-   * a VR_SHARED region is present.
+   * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
+   * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
+   * every page of a VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
@@ -441,11 +486,15 @@ export class Vm implements FrameSource {
         if (f >= this.reservedFrames) counts[f] = (counts[f] ?? 0) + 1;
         const region = vmp.regions.find(m.vaddr);
         if (region === undefined) throw new VmSanityError(`${where} lies in no region`);
+        const smap = this.isSmap(m.phys);
+        if (smap && (region.flags & VR_SHARED) !== 0) {
+          throw new VmSanityError(`${where} is an SMAP share in a VR_SHARED region`);
+        }
         if ((m.flags & I386_VM_WRITE) === 0) continue;
         if ((region.flags & VR_WRITABLE) === 0) {
           throw new VmSanityError(`${where} is writable in a read-only region`);
         }
-        if ((region.flags & VR_SHARED) === 0 && this.refcount(m.phys) > 1) {
+        if ((region.flags & VR_SHARED) === 0 && !smap && this.refcount(m.phys) > 1) {
           throw new VmSanityError(`${where} is writable but frame ${f} is shared`);
         }
       }
@@ -465,6 +514,9 @@ export class Vm implements FrameSource {
       }
       const free = isFree[f] === 1;
       if (refs > 0 && free) throw new VmSanityError(`frame ${f} is mapped and free`);
+      if (this.#smap[f] === 1 && refs < 2) {
+        throw new VmSanityError(`frame ${f}: SMAP mark with refcount ${refs}`);
+      }
       if (refs === 0 && !free && !tables.has(f)) {
         throw new VmSanityError(`frame ${f} leaked (neither free nor used)`);
       }
