@@ -17,6 +17,7 @@ import {
   type Endpoint,
 } from "../include/endpoint.ts";
 import { SENDREC } from "../include/ipc.ts";
+import { KCALL_NR } from "../include/kcall.ts";
 import type { Program, ProcessContext } from "../include/trap.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
 import { UserCpuPort } from "./cpu_port.ts";
@@ -159,6 +160,9 @@ function installProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
  */
 function setRootPrivs(k: Kernel, specs: readonly BootProcSpec[]): void {
   const user = k.privs.byId(USER_PRIV_ID)!;
+  // User programs of the full system print on the console, the stand-in for writing to the
+  // terminal until a TTY driver exists (MINIX users make no kernel call at all).
+  user.kCallMask.set(KCALL_NR.SYS_DIAGCTL);
   for (const s of specs) {
     const p = k.procAddr(s.slot)!;
     if (s.slot !== (RS_PROC_NR as number)) {

@@ -21,6 +21,7 @@ import {
   RS_BOOTPROC_IPC_ALL,
   RS_BOOTPROC_KCALL_ALL,
   RS_BOOTPROC_USER,
+  RS_ACTIVE,
   RS_INIT,
   RS_INIT_LAYOUT,
   RS_INITIALIZING,
@@ -29,6 +30,7 @@ import {
   SF_USE_COPY,
 } from "../../include/rs.ts";
 import { virAddr } from "../../include/types.ts";
+import { asynsend } from "../../lib/asynsend.ts";
 import { receive, send, type Syscall } from "../../lib/ipc.ts";
 import { sysGetimage } from "../../lib/libsys/sys_getinfo.ts";
 import { load } from "../../lib/mem.ts";
@@ -80,6 +82,7 @@ function* readTables(rs: RsState): Syscall<BootProc[] | string> {
       boot: true,
     });
     rp.endpoint = e.slot as Endpoint;
+    rp.flags |= RS_ACTIVE;
     out.push({ slot: e.slot, rp });
   }
   return out;
@@ -159,14 +162,16 @@ export function* bootServices(rs: RsState): Syscall<boolean> {
   return true;
 }
 
-/** Sends RS_INIT of `type` (blocking until the service takes it); marks it initialising. */
+/**
+ * Sends RS_INIT of `type` asynchronously (a service that never takes it does not block RS; it
+ * is killed when its init time runs out); marks the service initialising.
+ */
 export function* sendInit(rs: RsState, rp: Rproc, type: number): Syscall<boolean> {
   rs.out.m.set(RS_INIT, RS_INIT_LAYOUT, { result: OK, type });
-  yield* rs.out.put();
   rp.flags |= RS_INITIALIZING;
   rp.checkTm = rs.now + 1;
   rp.aliveTm = rs.now;
-  return (yield* send(rp.endpoint, rs.out.va)) === OK;
+  return (yield* asynsend(rs.ctx, rp.endpoint, rs.out.m)) === OK;
 }
 
 /** Waits for a synchronous service's init answer and lets it go on; false if not OK. */

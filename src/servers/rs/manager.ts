@@ -47,10 +47,10 @@ import {
   SIGSEGV,
 } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
+import { asynsend } from "../../lib/asynsend.ts";
 import { notify, sendnb, type Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysExit } from "../../lib/libsys/sys_misc.ts";
-import { setForkEntry } from "../../lib/fork.ts";
 import { sendInit } from "./boot.ts";
 import {
   rsEndksig,
@@ -99,8 +99,7 @@ function* signalService(rs: RsState, ep: Endpoint, rp: Rproc | undefined, sig: n
     return EDEADSRCDST;
   }
   rs.out.m.set(SIGS_SIGNAL_RECEIVED, SIGS_LAYOUT, { signo: sig });
-  yield* rs.out.put();
-  yield* sendnb(ep, rs.out.va);
+  yield* asynsend(rs.ctx, ep, rs.out.m);
   return OK;
 }
 
@@ -109,6 +108,7 @@ export function* terminate(rs: RsState, rp: Rproc): Syscall<void> {
   rs.diedAt.set(rp.label, rs.now);
   const deadEp = rp.endpoint;
   const deadPid = rp.pid;
+  rp.deadEndpoint = deadEp;
   rp.endpoint = NONE;
   rp.pid = 0;
   rp.stopTm = 0;
@@ -131,8 +131,17 @@ export function* terminate(rs: RsState, rp: Rproc): Syscall<void> {
     yield* restart(rs, rp);
     return;
   }
-  rp.backoff = Math.min(2 ** Math.min(rp.restarts, 30), MAX_BACKOFF);
+  rp.backoff = backoffPeriods(rp.restarts);
   yield* rs.print(`service ${rp.label} will be restarted in ${rp.backoff * RS_DELTA_T} ticks`);
+}
+
+/**
+ * RS periods to wait before restarting a service that was restarted `restarts` times already:
+ * min(2^restarts, MAX_BACKOFF). (MINIX caps it at 1 for services with an in-memory copy; here
+ * every restartable service has one, so the cap would make backoff disappear.)
+ */
+export function backoffPeriods(restarts: number): number {
+  return Math.min(2 ** Math.min(restarts, 30), MAX_BACKOFF);
 }
 
 /** Ends the dead instance for good: PM kills its pid (or it was never PM's) and reaps it. */
@@ -169,8 +178,7 @@ export function* restart(rs: RsState, rp: Rproc): Syscall<void> {
  */
 export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   if (rp.program === null) return EPERM;
-  yield* setForkEntry(forkChild);
-  const child = yield* rsSrvFork(rs.ctx);
+  const child = yield* rsSrvFork(rs.ctx, forkChild);
   if (typeof child === "number") return child;
   const fail = function* (r: number): Syscall {
     yield* cleanup(rs, child.endpoint, child.pid);
@@ -182,7 +190,7 @@ export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   if (r !== OK) return yield* fail(r);
   r = yield* rs.allow(child.endpoint);
   if (r !== OK) return yield* fail(r);
-  const old = rp.endpoint;
+  const old = rp.deadEndpoint;
   rp.endpoint = child.endpoint;
   rp.pid = child.pid;
   rp.flags |= RS_IN_USE | RS_ACTIVE;

@@ -3,57 +3,68 @@
  * `srv_exec`, `srv_kill`, the pid of an endpoint, reaping dead children, and the
  * `sys_getksig` / `sys_endksig` loop. MINIX: lib/libsys/srv_fork.c, srv_kill.c, sys_getksig.c.
  */
-import type { Endpoint } from "../../include/endpoint.ts";
-import { ENOSYS } from "../../include/errno.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import { NONE, type Endpoint } from "../../include/endpoint.ts";
+import { WNOHANG } from "../../include/pm.ts";
+import type { Program, ProcessContext } from "../../include/trap.ts";
 import type { Syscall } from "../../lib/ipc.ts";
+import { waitpid } from "../../lib/libc/pm.ts";
+import { getEpinfo, srvExec, srvFork, srvKill } from "../../lib/libsys/srv.ts";
+import { sysEndksig, sysGetksig } from "../../lib/libsys/sys_signal.ts";
 
 export interface Forked {
   readonly pid: number;
   readonly endpoint: Endpoint;
 }
 
-/* eslint-disable require-yield */
-export function* rsSrvFork(_ctx: ProcessContext): Syscall<Forked | number> {
-  return ENOSYS;
+export function rsSrvFork(ctx: ProcessContext, childMain: Program): Syscall<Forked | number> {
+  return srvFork(ctx, childMain);
 }
 
-export function* rsSrvExec(
-  _ctx: ProcessContext,
-  _ep: Endpoint,
-  _name: string,
-  _argv: readonly string[],
+export function rsSrvExec(
+  ctx: ProcessContext,
+  ep: Endpoint,
+  name: string,
+  argv: readonly string[],
 ): Syscall {
-  return ENOSYS;
+  return srvExec(ctx, ep, name, argv);
 }
 
-export function* rsSrvKill(_ctx: ProcessContext, _pid: number, _sig: number): Syscall {
-  return ENOSYS;
+export function rsSrvKill(ctx: ProcessContext, pid: number, sig: number): Syscall {
+  return srvKill(ctx, pid, sig);
 }
 
 /** The pid PM gave `ep` (0 if PM does not know it). */
-export function* rsPidOf(_ctx: ProcessContext, _ep: Endpoint): Syscall {
-  return 0;
+export function* rsPidOf(ctx: ProcessContext, ep: Endpoint): Syscall {
+  const r = yield* getEpinfo(ctx, ep);
+  return typeof r === "number" ? 0 : r.pid;
 }
 
-/** The uid PM gives the process `ep` (0 = root; -1 if PM does not know it). */
-export function* rsUidOf(_ctx: ProcessContext, _ep: Endpoint): Syscall {
-  return 0;
+/**
+ * The uid of the process `ep` for RS's permission check: PM has no user ids yet, so every
+ * process PM knows counts as root (0); one it does not know gets -1.
+ */
+export function* rsUidOf(ctx: ProcessContext, ep: Endpoint): Syscall {
+  const r = yield* getEpinfo(ctx, ep);
+  return typeof r === "number" ? -1 : 0;
 }
 
 /** Reaps every dead child (`waitpid(-1, WNOHANG)` until none). */
-export function* rsReap(_ctx: ProcessContext): Syscall<void> {
-  return;
+export function* rsReap(ctx: ProcessContext): Syscall<void> {
+  for (;;) {
+    const r = yield* waitpid(ctx, -1, WNOHANG);
+    if (typeof r === "number" || r.pid <= 0) return;
+  }
 }
 
 /** The next process RS manages with pending signals, or null. */
 export function* rsGetksig(
-  _ctx: ProcessContext,
+  ctx: ProcessContext,
 ): Syscall<{ endpoint: Endpoint; sigs: number } | null> {
-  return null;
+  const r = yield* sysGetksig(ctx);
+  if (typeof r === "number" || r.endpoint === NONE) return null;
+  return { endpoint: r.endpoint, sigs: r.sigs };
 }
 
-export function* rsEndksig(_ctx: ProcessContext, _ep: Endpoint): Syscall {
-  return ENOSYS;
+export function rsEndksig(ctx: ProcessContext, ep: Endpoint): Syscall {
+  return sysEndksig(ctx, ep);
 }
-/* eslint-enable require-yield */

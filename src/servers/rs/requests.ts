@@ -163,13 +163,15 @@ function* doLookup(
   return { status: OK, reply: { endpoint: rp.endpoint } };
 }
 
+/** RS_LIST lists system services (user processes of the boot image are not services). */
 // eslint-disable-next-line require-yield
 function* doList(
   rs: RsState,
   _caller: Endpoint,
   req: RsReq<"RS_LIST">,
 ): Syscall<RsAnswer<"RS_LIST">> {
-  const rp = req.index >= 0 ? rs.table.all[req.index] : undefined;
+  const services = rs.table.all.filter((r) => r.priv !== "user");
+  const rp = req.index >= 0 ? services[req.index] : undefined;
   if (rp === undefined) return err(ESRCH);
   return {
     status: OK,

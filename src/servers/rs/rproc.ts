@@ -32,6 +32,8 @@ export interface Rproc {
   /** A boot service in a fixed slot with a static privilege id (first incarnation). */
   readonly boot: boolean;
   endpoint: Endpoint;
+  /** The endpoint of the last instance that died (NONE before the first death). */
+  deadEndpoint: Endpoint;
   /** PM's pid of the running instance (0 = not known yet). */
   pid: number;
   flags: number;
@@ -53,6 +55,7 @@ export function newRproc(
   return {
     ...init,
     endpoint: NONE,
+    deadEndpoint: NONE,
     pid: 0,
     flags: RS_IN_USE,
     restarts: 0,
