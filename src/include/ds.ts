@@ -69,7 +69,7 @@ export const DS_MAX_BLOB = 64 * 1024;
 export const DS_MAX_BLOB_LIMIT = 16 << 20;
 export const DS_MAX_ENTRIES_LIMIT = 1 << 20;
 export const DS_MAX_SUBS_LIMIT = 4096;
-export const DS_MAX_KEYLEN_LIMIT = 4096;
+export const DS_MAX_KEYLEN_LIMIT = 1024;
 
 /**
  * Every request starts with the key grant: DS_KEY_GRANT, a grant of the caller's key buffer

@@ -154,22 +154,14 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     for (const e of this.#entries) if (e !== undefined) yield e;
   }
 
-  /**
-   * DS_PUBLISH (§5.4): store `value` under (key, type) for `caller`. Returns OK or EPERM (no
-   * name; a label from anyone but RS; overwrite not allowed), EINVAL (bad key or value; MAP
-   * with DSF_OVERWRITE), EEXIST (exists without DSF_OVERWRITE; a label whose endpoint another
-   * label has), ENOSPC (table full), E2BIG (value too large). A label overwritten through its
-   * endpoint is renamed. `notify` receives the labels of subscribers to wake.
-   */
-  publish(
+  /** Every check of `publish` (below), changing nothing: OK or the error it would return. */
+  checkPublish(
     caller: string | undefined,
     key: string,
     type: DsType,
     flags: number,
     value: DsValue<B>,
-    notify: Set<string>,
   ): number {
-    // Check.
     if (caller === undefined) return EPERM;
     if (type === DSF_TYPE_LABEL && caller !== RS_LABEL) return EPERM;
     if (!this.validKey(key)) return EINVAL;
@@ -186,8 +178,29 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     if (old !== undefined && !overwrite) return EEXIST;
     if (old !== undefined && !this.#auth(old, caller, DSF_PRIV_OVERWRITE)) return EPERM;
     if (old === undefined && this.#count >= this.limits.maxEntries) return ENOSPC;
+    return OK;
+  }
 
-    // Act.
+  /**
+   * DS_PUBLISH (§5.4): store `value` under (key, type) for `caller`. Returns OK or EPERM (no
+   * name; a label from anyone but RS; overwrite not allowed), EINVAL (bad key or value; MAP
+   * with DSF_OVERWRITE), EEXIST (exists without DSF_OVERWRITE; a label whose endpoint another
+   * label has), ENOSPC (table full), E2BIG (value too large). A label overwritten through its
+   * endpoint is renamed. `notify` receives the labels of subscribers to wake.
+   */
+  publish(
+    caller: string | undefined,
+    key: string,
+    type: DsType,
+    flags: number,
+    value: DsValue<B>,
+    notify: Set<string>,
+  ): number {
+    const r = this.checkPublish(caller, key, type, flags, value);
+    if (r !== OK) return r;
+    const numeric = typeof value === "number";
+    let old = this.#byKey.get(slot(type, key));
+    if (old === undefined && type === DSF_TYPE_LABEL) old = this.#labelByEp.get(value as number);
     const e = old ?? this.#alloc(key, type);
     if (e.key !== key) this.#rekey(e, key, notify);
     if (type === DSF_TYPE_LABEL) {
@@ -195,7 +208,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
       this.#labelByEp.set(value as number, e);
     }
     e.flags = flags & DSF_MASK_INTERNAL & ~DSF_MASK_TYPE & ~DSF_IN_USE;
-    e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : caller;
+    e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : (caller ?? RS_LABEL);
     if (numeric) e.num = value >>> 0;
     else {
       if (e.data !== undefined) this.released.push({ type: e.type, blob: e.data });
@@ -277,16 +290,17 @@ export class DsStore<B extends DsBlob = Uint8Array> {
 
   /**
    * DS_CHECK (§5.9): the lowest-numbered entry changed since the last check, which is then
-   * no longer pending. ESRCH without a name or a subscription, ENOENT when nothing changed.
+   * no longer pending (unless `take` is false: a peek). ESRCH without a name or a
+   * subscription, ENOENT when nothing changed.
    */
-  check(caller: string | undefined): DsChange | number {
+  check(caller: string | undefined, take = true): DsChange | number {
     if (caller === undefined) return ESRCH;
     const sub = this.#subs.get(caller);
     if (sub === undefined) return ESRCH;
     let lowest = -1;
     for (const i of sub.changed) if (lowest < 0 || i < lowest) lowest = i;
     if (lowest < 0) return ENOENT;
-    sub.changed.delete(lowest);
+    if (take) sub.changed.delete(lowest);
     const e = this.#entries[lowest]!;
     return { key: e.key, type: e.type, owner: e.owner };
   }
