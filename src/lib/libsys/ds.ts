@@ -115,21 +115,27 @@ function* putKey(ctx: ProcessContext, s: DsLib, key: string | null): Syscall {
 }
 
 /**
- * One request: key grant, key, `extra(ep)` (may make data grants), SENDREC, `done()` (revokes
- * them). `key` null: the key buffer is for DS to write into. Retries once after RS_LOOKUP.
+ * One request: key grant, key, the request fields (`extra`, or `extra(ep)` when it makes data
+ * grants), SENDREC, `done()` (revokes them). `key` null: the key buffer is for DS to write
+ * into. Retries once after RS_LOOKUP. The hot path (u32, kept grant, same key) allocates
+ * no generator beyond the SENDREC and the message copies.
  */
 function* request<K extends DsCallName>(
   ctx: ProcessContext,
   call: K,
   key: string | null,
-  extra: (ep: Endpoint) => Syscall<Extra<K> | number>,
+  extra: Extra<K> | ((ep: Endpoint) => Syscall<Extra<K> | number>),
   done?: (status: number) => Syscall<void>,
 ): Syscall<DsResult<K>> {
   const s = dsLib(ctx);
   const def = DS_CALLS[call];
   const replyLayout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
+  const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
+  const grantOff = def.req.offsets.keyGrant;
+  const lenOff = def.req.offsets.keyLen;
   for (let attempt = 0; ; attempt++) {
-    const keyLen = yield* putKey(ctx, s, key);
+    const keyLen =
+      key === null ? DS_KEYBUF : key === s.lastKey ? s.lastKeyLen : yield* putKey(ctx, s, key);
     if (keyLen < 0) return failed(call, keyLen);
     if (s.keyGrantEp !== s.ep) {
       if (s.keyGrant >= 0) yield* cpfRevoke(ctx, s.keyGrant);
@@ -137,13 +143,15 @@ function* request<K extends DsCallName>(
       if (s.keyGrant < 0) return failed(call, cpfErrno(ctx));
       s.keyGrantEp = s.ep;
     }
-    const more = yield* extra(s.ep);
+    const more = typeof extra === "function" ? yield* extra(s.ep) : extra;
     if (typeof more === "number") return failed(call, more);
-    const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
-    s.um.m.set(def.nr, layout, { ...more, keyGrant: s.keyGrant, keyLen });
+    const m = s.um.m;
+    m.set(def.nr, layout, more as Readonly<Record<string, number>>);
+    m.view.setInt32(grantOff, s.keyGrant, true);
+    m.view.setInt32(lenOff, keyLen, true);
     yield* s.um.put();
     const r = yield* sendrec(s.ep, s.um.va);
-    const m = yield* s.um.get();
+    yield* s.um.get();
     const status = r !== OK ? r : m.type;
     if (done !== undefined) yield* done(status);
     if ((r === EDEADSRCDST || r === ECALLDENIED) && attempt === 0 && s.lookup) {
@@ -153,7 +161,7 @@ function* request<K extends DsCallName>(
         continue;
       }
     }
-    return { status, reply: replyLayout.read(m.view) };
+    return { status, reply: replyLayout.read(m.view) as DsReply<K> };
   }
 }
 
@@ -188,17 +196,14 @@ function strBuf(ctx: ProcessContext, len: number): VirAddr {
   return s.strVa;
 }
 
-// eslint-disable-next-line require-yield
-function* noExtra<T>(v: T): Syscall<T> {
-  return v;
-}
-
 // --- publish ---------------------------------------------------------------------------
 
 function* publishNum(ctx: ProcessContext, key: string, type: DsType, val: number, flags: number) {
-  const r = yield* request(ctx, "DS_PUBLISH", key, () =>
-    noExtra({ flags: flags | type, val: val >>> 0, valLen: 0 }),
-  );
+  const r = yield* request(ctx, "DS_PUBLISH", key, {
+    flags: flags | type,
+    val: val >>> 0,
+    valLen: 0,
+  });
   return r.status;
 }
 
@@ -287,9 +292,12 @@ export function* dsRetrieveU32(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; value: number }> {
-  const r = yield* request(ctx, "DS_RETRIEVE", key, () =>
-    noExtra({ flags: DSF_TYPE_U32, val: 0, valLen: 0, nrSnapshot: 0 }),
-  );
+  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+    flags: DSF_TYPE_U32,
+    val: 0,
+    valLen: 0,
+    nrSnapshot: 0,
+  });
   return { status: r.status, value: r.reply.val };
 }
 
@@ -298,9 +306,12 @@ export function* dsRetrieveLabelEndpt(
   ctx: ProcessContext,
   label: string,
 ): Syscall<{ status: number; endpoint: Endpoint }> {
-  const r = yield* request(ctx, "DS_RETRIEVE", label, () =>
-    noExtra({ flags: DSF_TYPE_LABEL, val: 0, valLen: 0, nrSnapshot: 0 }),
-  );
+  const r = yield* request(ctx, "DS_RETRIEVE", label, {
+    flags: DSF_TYPE_LABEL,
+    val: 0,
+    valLen: 0,
+    nrSnapshot: 0,
+  });
   return { status: r.status, endpoint: (r.status === OK ? r.reply.val | 0 : NONE) as Endpoint };
 }
 
@@ -368,9 +379,12 @@ export function* dsRetrieveMap(
     return yield* retrieveBlob(ctx, key, flags | DSF_TYPE_MAP, addr, len, nrSnapshot);
   }
   if (addr % PAGE !== 0) return { status: EINVAL, len: 0 };
-  const r = yield* request(ctx, "DS_RETRIEVE", key, () =>
-    noExtra({ flags: flags | DSF_TYPE_MAP, val: 0, valLen: len, nrSnapshot }),
-  );
+  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+    flags: flags | DSF_TYPE_MAP,
+    val: 0,
+    valLen: len,
+    nrSnapshot,
+  });
   if (r.status !== OK) return { status: r.status, len: 0 };
   const n = Math.floor(Math.min(len, r.reply.valLen) / PAGE) * PAGE;
   if (n === 0) return { status: EINVAL, len: 0 };
@@ -383,7 +397,7 @@ export function* dsRetrieveLabelName(
   ctx: ProcessContext,
   endpoint: Endpoint,
 ): Syscall<{ status: number; name: string }> {
-  const r = yield* request(ctx, "DS_RETRIEVE_LABEL", null, () => noExtra({ val: endpoint }));
+  const r = yield* request(ctx, "DS_RETRIEVE_LABEL", null, { val: endpoint });
   if (r.status !== OK) return { status: r.status, name: "" };
   return { status: OK, name: yield* readKeyBuf(ctx) };
 }
@@ -400,7 +414,7 @@ function* readKeyBuf(ctx: ProcessContext): Syscall<string> {
 
 /** `ds_delete_*`: delete (key, type); only the owner may. */
 export function* dsDelete(ctx: ProcessContext, key: string, type: DsType): Syscall {
-  return (yield* request(ctx, "DS_DELETE", key, () => noExtra({ flags: type }))).status;
+  return (yield* request(ctx, "DS_DELETE", key, { flags: type })).status;
 }
 export const dsDeleteU32 = (ctx: ProcessContext, key: string): Syscall =>
   dsDelete(ctx, key, DSF_TYPE_U32);
@@ -415,14 +429,14 @@ export const dsDeleteLabel = (ctx: ProcessContext, key: string): Syscall =>
 
 /** `ds_subscribe`: keys matching `pattern` in full (RE2 syntax); type filter in `flags`. */
 export function* dsSubscribe(ctx: ProcessContext, pattern: string, flags = 0): Syscall {
-  return (yield* request(ctx, "DS_SUBSCRIBE", pattern, () => noExtra({ flags }))).status;
+  return (yield* request(ctx, "DS_SUBSCRIBE", pattern, { flags })).status;
 }
 
 /** `ds_check`: the next changed entry (ENOENT when none). */
 export function* dsCheck(
   ctx: ProcessContext,
 ): Syscall<{ status: number; key: string; type: number; owner: Endpoint }> {
-  const r = yield* request(ctx, "DS_CHECK", null, () => noExtra({}));
+  const r = yield* request(ctx, "DS_CHECK", null, {});
   if (r.status !== OK) return { status: r.status, key: "", type: 0, owner: NONE };
   return { status: OK, key: yield* readKeyBuf(ctx), type: r.reply.flags, owner: r.reply.owner };
 }
@@ -432,6 +446,6 @@ export function* dsSnapshotMap(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; index: number }> {
-  const r = yield* request(ctx, "DS_SNAPSHOT", key, () => noExtra({}));
+  const r = yield* request(ctx, "DS_SNAPSHOT", key, {});
   return { status: r.status, index: r.reply.nrSnapshot };
 }
