@@ -146,7 +146,7 @@ function* request<K extends DsCallName>(
     const more = typeof extra === "function" ? yield* extra(s.ep) : extra;
     if (typeof more === "number") return failed(call, more);
     const m = s.um.m;
-    m.set(def.nr, layout, more as Readonly<Record<string, number>>);
+    m.set(def.nr, layout, more);
     m.view.setInt32(grantOff, s.keyGrant, true);
     m.view.setInt32(lenOff, keyLen, true);
     yield* s.um.put();
@@ -161,7 +161,7 @@ function* request<K extends DsCallName>(
         continue;
       }
     }
-    return { status, reply: replyLayout.read(m.view) as DsReply<K> };
+    return { status, reply: replyLayout.read(m.view) };
   }
 }
 
