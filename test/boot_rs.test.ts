@@ -1,5 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { RS_PROC_NR } from "../src/include/endpoint.ts";
+import { RS_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
+import { ECALLDENIED } from "../src/include/errno.ts";
+import { SYS_PRIV_DISALLOW } from "../src/include/kcall.ts";
+import { sysPrivctl } from "../src/lib/libsys/sys_misc.ts";
 import { PROC_FULLVM, PROC_ROOT } from "../src/include/kcall.ts";
 import { rsEntry, vmEntry } from "../src/boot/services.ts";
 import { Machine } from "../src/boot/machine.ts";
@@ -25,12 +28,15 @@ function shuffle<T>(xs: readonly T[], seed: number): T[] {
 }
 
 const lookups: number[] = [];
+const privctl: number[] = [];
 const user: BootImageEntry = {
   name: "init",
   slot: 10,
   priv: "user",
   program: function* (ctx) {
     lookups.push(yield* rsLookup(ctx, "driver"));
+    // A user process may not change privileges: the call mask refuses it.
+    privctl.push(yield* sysPrivctl(ctx, 11 as Endpoint, SYS_PRIV_DISALLOW));
     return 0;
   },
 };
@@ -56,6 +62,7 @@ describe("boot through RS", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       driverInits.length = 0;
       lookups.length = 0;
+      privctl.length = 0;
       const image = shuffle([rsEntry, vmEntry, driverEntry(), user], seed);
       const m = boot(image, seed);
       m.runUntilIdle(200_000);
@@ -70,6 +77,7 @@ describe("boot through RS", () => {
       expect(drv.priv!.id).toBeGreaterThanOrEqual(15);
       // INIT ran with user privileges: it asked RS for the driver and exited normally.
       expect(lookups).toEqual([11]);
+      expect(privctl).toEqual([ECALLDENIED]);
       expect(driverInits).toEqual([{ endpoint: 11, type: 0 }]);
     }
   });

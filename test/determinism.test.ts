@@ -64,11 +64,11 @@ describe("determinism", () => {
     for (const kind of ["ipc", "kcall", "notify", "tick", "switch", "exit", "console"]) {
       expect(k.has(kind), kind).toBe(true);
     }
-    // Three SENDREC round trips, the quit request, and the server's replies.
+    // The full system: RS's requests, PM's and VM's work, the driver's answers.
     const sendrecs = r.events.filter((e) => e.kind === "ipc" && e.call === "SENDREC");
     expect(sendrecs.length).toBeGreaterThanOrEqual(4);
-    // The alarm from CLOCK fired at tick 5.
-    expect(r.console).toContain("client: alarm from CLOCK at tick 5");
+    // The driver crashed and its restarted instance answered.
+    expect(r.console).toContain("client: ECHO 2 -> 3 (from the restarted instance)");
     expect(r.events.length).toBeGreaterThan(20);
   });
 
@@ -105,9 +105,10 @@ describe("determinism", () => {
     const reversed = run({ seed: 5, image: [...demoImage].reverse() });
     expect(reversed.hash).toBe(run({ seed: 5, image: [...demoImage].reverse() }).hash);
     expect(reversed.hash).not.toBe(normal.hash);
-    const sortedLines = (r: Run): string[] => r.console.split("\n").sort();
-    expect(sortedLines(reversed)).toEqual(
-      sortedLines(normal).map((l) => l.replace("server client", "client server")),
-    );
+    // Boot through RS accepts any order: the same story is told.
+    const story = (r: Run): string[] =>
+      r.console.split("\n").filter((l) => l.startsWith("client:") || l.startsWith("rs:"));
+    expect(story(reversed)).toEqual(story(normal));
+    expect(story(normal)).toContain("client: done");
   });
 });

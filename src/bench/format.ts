@@ -3,7 +3,10 @@
  * (DESIGN.md §9) and the readable table. No timing here, so all of it is unit-tested.
  */
 
-export type Unit = "ns" | "µs" | "ms";
+/** Host time per operation. */
+export type TimeUnit = "ns" | "µs" | "ms";
+/** A figure's unit: host time, or simulated clock ticks (e.g. rs.restart_latency). */
+export type Unit = TimeUnit | "ticks";
 
 /** The samples of one figure and, when it has one, of its lower bound taken beside it. */
 export interface Measurement {

@@ -6,6 +6,8 @@
 import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
 import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
+import { pmForkExecExitWait } from "./pm.ts";
+import { rsRestartLatency } from "./rs.ts";
 import {
   bootToIdle,
   generatorPingPong,
@@ -29,6 +31,9 @@ const FIGURES = [
   "ds.retrieve_100k",
   "ds.notify_fanout_100",
   "boot.to_idle",
+  "pm.fork_exec_exit_wait",
+  "rs.restart_latency",
+  "rs.restart_latency_host",
 ] as const;
 
 function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): Measurement[] {
@@ -79,10 +84,24 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
     log("ds.notify_fanout_100…");
     out.push(measureAlone(dsNotifyFanout100(), plan)); // µs: no ns lower bound beside it
   }
+  if (want("pm.fork_exec_exit_wait")) {
+    log("pm.fork_exec_exit_wait…");
+    out.push(measureAlone(pmForkExecExitWait(), plan)); // boots its machine: only when wanted
+  }
   const boot = bootToIdle();
   if (want(boot.name)) {
     log(`${boot.name}…`);
     out.push(measureAlone(boot, plan));
+  }
+  if (want("rs.restart_latency") || want("rs.restart_latency_host")) {
+    // One run gives both: host time per crash-to-answer cycle, and its simulated ticks.
+    log("rs.restart_latency…");
+    const rs = rsRestartLatency();
+    const host = measureAlone(rs.host, plan);
+    if (want("rs.restart_latency")) {
+      out.push({ name: "rs.restart_latency", unit: "ticks", samples: rs.ticks, baseline: null });
+    }
+    if (want(host.name)) out.push(host);
   }
   return out;
 }

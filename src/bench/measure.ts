@@ -2,12 +2,12 @@
  * Host timing: warm a workload up, size its samples so each lasts at least `minMs`, and take
  * the samples of a figure interleaved with those of its lower bound (same run, side by side).
  */
-import type { Measurement, Unit } from "./format.ts";
+import type { Measurement, TimeUnit } from "./format.ts";
 
 /** Something to time: `run(n)` does about `n` operations and returns how many it did. */
 export interface Workload {
   readonly name: string;
-  readonly unit: Unit;
+  readonly unit: TimeUnit;
   run(n: number): number;
   /**
    * Called before every `run(n)`, outside the timing: sets up what the next `n` operations
@@ -48,7 +48,7 @@ function opsFor(t: Timed, ms: number): number {
   return Math.max(1, Math.ceil((t.ops * ms) / Math.max(t.ms, 1e-3)));
 }
 
-const UNIT_PER_MS: Readonly<Record<Unit, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
+const UNIT_PER_MS: Readonly<Record<TimeUnit, number>> = { ns: 1e6, µs: 1e3, ms: 1 };
 
 function perOp(w: Workload, t: Timed): number {
   return (UNIT_PER_MS[w.unit] * t.ms) / t.ops;

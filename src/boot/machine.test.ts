@@ -135,34 +135,43 @@ describe("Machine.boot option validation", () => {
 });
 
 describe("the default image", () => {
-  test("runs the demo to idle with the expected console", () => {
+  test("boots the whole system through RS and shows a driver crash and its restart", () => {
     const m = Machine.boot();
     const steps = m.runUntilIdle();
     expect(steps).toBeGreaterThan(0);
     expect(m.halted).toBeNull();
     m.check();
-    expect(m.console).toBe(
-      [
-        "MINIX-TS 0.1.0. Simulated machine, 64 MiB, seed 1.",
-        "Kernel: 4 tasks, 256 process slots. Boot image: server client",
-        `Loader: ${m.frames.used >>> 10} KiB used by boot processes.`,
-        "server: waiting for requests",
-        "client: alarm set for 5 ticks",
-        "client: SENDREC 10 -> 20",
-        "client: SENDREC 20 -> 40",
-        "client: SENDREC 30 -> 60",
-        "server: notification from 12",
-        "client: alarm from CLOCK at tick 5",
-        "server: done",
-        "client: done",
-        "",
-      ].join("\n"),
-    );
-    // Both demo processes exited; only the kernel tasks remain.
+    const lines = m.console.split("\n");
+    expect(lines.slice(0, 3)).toEqual([
+      "MINIX-TS 0.1.0. Simulated machine, 64 MiB, seed 1.",
+      "Kernel: 4 tasks, 256 process slots. Boot image: rs vm pm init echo client",
+      `Loader: ${m.frames.used >>> 10} KiB used by boot processes.`,
+    ]);
+    const restarted = /^rs: restarted echo: endpoint 11 -> (\d+)$/;
+    const newEp = lines.map((l) => restarted.exec(l)?.[1]).find((x) => x !== undefined);
+    expect(newEp).toBeDefined();
+    expect(lines.slice(3)).toEqual([
+      "client: echo is endpoint 11",
+      "client: ECHO 1 -> 2 (from the fresh instance)",
+      "client: asking echo to crash",
+      "rs: service echo (endpoint 11) died of signal 4",
+      `rs: restarted echo: endpoint 11 -> ${newEp}`,
+      "client: the request ended with EDEADSRCDST",
+      `client: echo is back as endpoint ${newEp}`,
+      "client: ECHO 2 -> 3 (from the restarted instance)",
+      "client: done",
+      "",
+    ]);
+    // The client exited; the system services and INIT wait for work, the driver runs anew.
     const s = m.snapshot();
-    expect(s.vm).toBeUndefined(); // no VM in this image
-    expect(s.procs.map((p) => p.name)).toEqual(["idle", "clock", "system", "kernel"]);
-    expect(s.ticks).toBe(5);
+    expect(s.vm).toBeDefined();
+    expect(s.procs.filter((p) => p.slot >= 0).map((p) => p.name)).toEqual([
+      "pm",
+      "rs",
+      "vm",
+      "init",
+      "echo",
+    ]);
     // An idle machine stays idle.
     expect(m.step()).toBe(false);
     expect(m.runUntilIdle()).toBe(0);

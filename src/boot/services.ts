@@ -1,8 +1,10 @@
 /** Boot image entries of the system servers that exist so far. */
-import { DS_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
+import { DS_PROC_NR, INIT_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
 import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT, SF_USE_COPY } from "../include/rs.ts";
 import { dsMain } from "../servers/ds/main.ts";
 import { rsMain } from "../servers/rs/main.ts";
+import { initMain } from "../servers/init/main.ts";
+import { pmMain } from "../servers/pm/main.ts";
 import { vmMain } from "../servers/vm/main.ts";
 import type { BootImageEntry } from "./image.ts";
 
@@ -36,6 +38,26 @@ export const rsEntry: BootImageEntry = {
   fullvm: false,
   sysFlags: SF_CORE_SRV | SF_NEED_COPY,
 };
+
+/**
+ * PM, the process manager, in its fixed slot: a system process (all kernel calls) whose
+ * arguments may give image sizes (`name:pages`) of programs exec starts. With RS, a core
+ * service without a program copy, as in MINIX's sys table: RS cannot restart it (it forks
+ * through PM), so RS refuses to refresh it and its death panics the system.
+ */
+export const pmEntry: BootImageEntry = {
+  name: "pm",
+  slot: PM_PROC_NR,
+  program: pmMain,
+  priority: 3,
+  dataPages: 16,
+  sysFlags: SF_CORE_SRV | SF_NEED_COPY,
+};
+
+/** INIT (pid 1), a user process; `argv` names the program it starts (see initMain). */
+export function initEntry(argv: readonly string[] = []): BootImageEntry {
+  return { name: "init", slot: INIT_PROC_NR, program: initMain, priv: "user", argv, dataPages: 4 };
+}
 
 /**
  * DS, the data store, in its fixed slot. RS initialises it synchronously (SF_SYNCH_BOOT), right

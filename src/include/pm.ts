@@ -17,11 +17,13 @@ export const PM_CALL_NR = {
   PM_KILL: 37,
   PM_EXEC: 59,
   PM_SIGACTION: 71,
+  /** Wait for a caught signal with a temporary signal mask. */
+  PM_SIGSUSPEND: 72,
   PM_SIGPROCMASK: 74,
   PM_SIGRETURN: 75,
   /** RS only (else EPERM): fork RS; the child keeps system-process status (MINIX SRV_FORK). */
   PM_SRV_FORK: 101,
-  /** pid ↔ endpoint lookup (MINIX GETEPINFO). */
+  /** pid ↔ endpoint lookup (MINIX GETEPINFO, and GETPROCNR for the other direction). */
   PM_GETEPINFO: 107,
   /** RS only: a signal treated as a kernel signal (MINIX SRV_KILL). */
   PM_SRV_KILL: 111,
@@ -112,14 +114,19 @@ export const PM_CALLS = {
     req: defineLayout({ how: "i32", set: "u32" }),
     reply: defineLayout({ mask: "u32" }),
   },
+  /** mask: in effect until a caught signal was handled. The reply is EINTR. */
+  PM_SIGSUSPEND: { req: defineLayout({ mask: "u32" }), reply: none },
   /** From a signal entry: the handler is done; restore the mask. No reply: the process resumes. */
   PM_SIGRETURN: { req: none, reply: none },
   /** Reply: the child's pid and endpoint (it waits in RTS_NO_PRIV). */
   PM_SRV_FORK: { req: none, reply: defineLayout({ pid: "i32", endpt: "endpoint" }) },
-  /** endpt. Reply: its pid and its parent's pid (ESRCH: no such process). */
+  /**
+   * endpt, or with endpt NONE the pid. Reply: the process's endpoint, pid and parent's pid
+   * (ESRCH: no such live process).
+   */
   PM_GETEPINFO: {
-    req: defineLayout({ endpt: "endpoint" }),
-    reply: defineLayout({ pid: "i32", ppid: "i32" }),
+    req: defineLayout({ endpt: "endpoint", pid: "i32" }),
+    reply: defineLayout({ endpt: "endpoint", pid: "i32", ppid: "i32" }),
   },
   /** pid, sig. */
   PM_SRV_KILL: { req: defineLayout({ pid: "i32", sig: "i32" }), reply: none },

@@ -47,7 +47,8 @@ export const VM_BOOTINFO_ADDR = 0x0040_0000;
 /**
  * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
  * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2, EXEC_NEWMEM +3, MMAP +10,
- * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, INFO +40.
+ * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, QUERY_EXIT +38,
+ * NOTIFY_SIG +39, INFO +40, WATCH_EXIT +43.
  * MINIX: include/minix/com.h, include/minix/vm.h.
  */
 export const VM_CALL_NR = {
@@ -62,7 +63,10 @@ export const VM_CALL_NR = {
   VM_GETPHYS: VM_RQ_BASE + 35,
   VM_GETREF: VM_RQ_BASE + 36,
   VM_RS_SET_PRIV: VM_RQ_BASE + 37,
+  VM_QUERY_EXIT: VM_RQ_BASE + 38,
+  VM_NOTIFY_SIG: VM_RQ_BASE + 39,
   VM_INFO: VM_RQ_BASE + 40,
+  VM_WATCH_EXIT: VM_RQ_BASE + 43,
 } as const;
 export type VmCallName = keyof typeof VM_CALL_NR;
 export const VM_BRK = VM_CALL_NR.VM_BRK;
@@ -92,6 +96,9 @@ export const VM_PRIVILEGED_CALLS: ReadonlySet<VmCallName> = new Set<VmCallName>(
   "VM_GETPHYS",
   "VM_GETREF",
   "VM_RS_SET_PRIV",
+  "VM_QUERY_EXIT",
+  "VM_NOTIFY_SIG",
+  "VM_WATCH_EXIT",
 ]);
 
 /** The call named by `m_type`, if VM serves it. */
@@ -220,6 +227,25 @@ export const VM_CALLS = {
     req: defineLayout({ endpoint: "endpoint", privileged: "u32" }),
     reply: defineLayout({}),
   },
+  /**
+   * VM_QUERY_EXIT, the IPC server's call: one endpoint VM recorded for it (VM_QUERY_RET_PT,
+   * NONE when there is none) and whether more remain (VM_QUERY_IS_MORE).
+   */
+  VM_QUERY_EXIT: {
+    req: defineLayout({}),
+    reply: defineLayout({ endpoint: "endpoint", more: "u32" }),
+  },
+  /**
+   * VM_NOTIFY_SIG, PM's call: `endpoint` was signalled or exited; if the IPC server
+   * `ipcEndpoint` watches it (VM_WATCH_EXIT), VM records it (duplicates once; a full table is
+   * ENOMEM) and notifies the IPC server. Unwatched processes: OK, nothing recorded.
+   */
+  VM_NOTIFY_SIG: {
+    req: defineLayout({ endpoint: "endpoint", ipcEndpoint: "endpoint" }),
+    reply: defineLayout({}),
+  },
+  /** VM_WE_EP: the IPC server asks to hear of this process's signals and exit. */
+  VM_WATCH_EXIT: { req: defineLayout({ endpoint: "endpoint" }), reply: defineLayout({}) },
   /**
    * Statistics (MINIX VM_INFO copies `vm_stats_info` / `vm_usage_info` to a buffer; here they
    * fit in the reply): physical frames, faults and memory requests served, and the caller's

@@ -17,7 +17,8 @@
  *   running `init`), so services also run in the kernel-only test images.
  * - `sefReceive` receives from ANY and consumes what SEF handles: a notification from RS is
  *   a ping, answered with a notification back; SIGS_SIGNAL_RECEIVED from a signal manager
- *   (RS or PM) goes to the `signal` callback; a notification from SYSTEM carries kernel
+ *   (RS or PM) goes to the `signal` callback (without one, SIGTERM ends the service through
+ *   `sefExit`, anything else is ignored); a notification from SYSTEM carries kernel
  *   signals, each passed to the `signal` callback — only when the service registered one,
  *   otherwise the notification is the caller's (VM reads SIGKMEM itself). Everything else is
  *   returned to the caller with OK; a failed receive returns its error.
@@ -33,7 +34,7 @@ import {
   SIGS_LAYOUT,
   SIGS_SIGNAL_RECEIVED,
 } from "../include/rs.ts";
-import { NSIG } from "../include/signal.ts";
+import { NSIG, SIGTERM } from "../include/signal.ts";
 import type { ProcessContext } from "../include/trap.ts";
 import { notify, receive, sendrec, type IpcStatus, type Syscall } from "./ipc.ts";
 import { sysGetimage, sysWhoami } from "./libsys/sys_getinfo.ts";
@@ -105,6 +106,7 @@ export function* sefReceive(ctx: ProcessContext, um: UMessage, status: IpcStatus
     if (m.type === SIGS_SIGNAL_RECEIVED && slotOf(m.source) < (INIT_PROC_NR as number)) {
       const signo = m.get(SIGS_LAYOUT).signo;
       if (cb.signal !== undefined) yield* cb.signal(ctx, signo);
+      else if (signo === SIGTERM) yield* sefExit(ctx);
       continue;
     }
     return OK;

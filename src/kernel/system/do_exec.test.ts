@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ANY, CLOCK, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, CLOCK, NONE, type Endpoint } from "../../include/endpoint.ts";
 import { EBUSY, EINVAL, ENOENT, OK } from "../../include/errno.ts";
 import { EXEC_ARGV_MAX, KCALLS, PROGRAM_NAME_MAX } from "../../include/kcall.ts";
 import type { Program, ProcessContext } from "../../include/trap.ts";
@@ -248,5 +248,29 @@ describe("boot option programs", () => {
         programs: { ["x".repeat(PROGRAM_NAME_MAX)]: { program: prog, imagePages: 65536 } },
       }),
     ).not.toThrow();
+  });
+});
+
+describe("doExec() with endpoint NONE", () => {
+  test("only looks the name up: OK for a registered program, ENOENT otherwise; nothing runs", () => {
+    const statuses: number[] = [];
+    const ran: string[] = [];
+    boot(
+      [
+        {
+          name: "pm",
+          slot: EXECER,
+          program: function* (ctx) {
+            statuses.push(yield* sysExec(ctx, NONE, "hello", ["x"]));
+            statuses.push(yield* sysExec(ctx, NONE, "nosuch", []));
+            statuses.push(yield* sysExec(ctx, NONE, "", []));
+            return 0;
+          },
+        },
+      ],
+      { hello: { program: recorder(ran), imagePages: 1 } },
+    );
+    expect(statuses).toEqual([OK, ENOENT, EINVAL]);
+    expect(ran).toEqual([]);
   });
 });

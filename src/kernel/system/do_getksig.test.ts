@@ -54,7 +54,8 @@ describe("SYS_GETKSIG / SYS_ENDKSIG", () => {
           otherGot.push(yield* sysKill(ctx, VICTIM, SIGUSR1));
           otherGot.push(yield* sysKill(ctx, VICTIM, SIGTERM));
           otherGot.push(yield* sysKill(ctx, VICTIM, SIGUSR1));
-          // Only the manager may end the signal handling.
+          // Only the manager may fetch or end the signal handling.
+          otherGot.push(yield* sysGetksig(ctx));
           otherGot.push(yield* sysEndksig(ctx, VICTIM));
           return 0;
         },
@@ -82,7 +83,7 @@ describe("SYS_GETKSIG / SYS_ENDKSIG", () => {
     ]);
     const exits = recordEvents(m, "exit");
     runChecked(m);
-    expect(otherGot).toEqual([OK, OK, OK, EPERM]);
+    expect(otherGot).toEqual([OK, OK, OK, { endpoint: NONE, sigs: 0 }, EPERM]);
     expect(mgrGot).toEqual([
       SYSTEM,
       true,

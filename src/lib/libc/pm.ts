@@ -15,8 +15,11 @@
  */
 import { E2BIG, OK } from "../../include/errno.ts";
 import { MESSAGE_SIZE } from "../../include/message.ts";
+import { PM_PROC_NR } from "../../include/endpoint.ts";
 import {
   packExec,
+  PM_CALL_NR,
+  PM_CALLS,
   PM_EXEC_STR_MAX,
   SIG_CATCH,
   SIG_DFL,
@@ -26,9 +29,10 @@ import {
 import { NSIG } from "../../include/signal.ts";
 import type { Program, ProcessContext, SigEntry, Trap, TrapResult } from "../../include/trap.ts";
 import { setForkEntry } from "../fork.ts";
-import type { Syscall } from "../ipc.ts";
+import { sendrec, type Syscall } from "../ipc.ts";
 import { load, store } from "../mem.ts";
-import { lib } from "../runtime.ts";
+import { lib, malloc } from "../runtime.ts";
+import { UMessage } from "../umessage.ts";
 import { pmCall } from "./pm_call.ts";
 
 /** A signal handler: runs in the process with the signal number. */
@@ -39,13 +43,15 @@ export type SigDisposition = SigHandler | "default" | "ignore";
 interface SigState {
   readonly handlers: Map<number, SigHandler>;
   entryRegistered: boolean;
+  /** The sigreturn request's own message: the scratch message is restored before it. */
+  sigreturnMsg: UMessage | undefined;
 }
 const sigStates = new WeakMap<ProcessContext, SigState>();
 
 function sigState(ctx: ProcessContext): SigState {
   let s = sigStates.get(ctx);
   if (s === undefined) {
-    s = { handlers: new Map(), entryRegistered: false };
+    s = { handlers: new Map(), entryRegistered: false, sigreturnMsg: undefined };
     sigStates.set(ctx, s);
   }
   return s;
@@ -61,13 +67,18 @@ function* sigEntry(ctx: ProcessContext, sig: number): Generator<Trap, number, Tr
   const saved = um.m.bytes.slice();
   const savedMem = new Uint8Array(MESSAGE_SIZE);
   yield* load(ctx, um.va, savedMem);
-  const h = sigState(ctx).handlers.get(sig);
+  const s = sigState(ctx);
+  const h = s.handlers.get(sig);
   if (h !== undefined) yield* h(ctx, sig);
   yield* store(ctx, um.va, savedMem);
   um.m.bytes.set(saved);
   // PM restores the mask and the kernel pops the frame: this call does not return on success.
   // Past a failure, returning from the entry ends the frame as well.
-  return (yield* pmCall(ctx, "PM_SIGRETURN", {})).status;
+  s.sigreturnMsg ??= new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+  const sr = s.sigreturnMsg;
+  sr.m.set(PM_CALL_NR.PM_SIGRETURN, PM_CALLS.PM_SIGRETURN.req, {});
+  yield* sr.put();
+  return yield* sendrec(PM_PROC_NR, sr.va);
 }
 
 /**
@@ -171,6 +182,11 @@ export function* getpid(ctx: ProcessContext): Syscall {
 export function* getppid(ctx: ProcessContext): Syscall {
   const r = yield* pmCall(ctx, "PM_GETPID", {});
   return r.status !== OK ? r.status : r.ppid;
+}
+
+/** `sigsuspend(mask)`: waits for a caught signal with `mask` in effect; returns EINTR. */
+export function* sigsuspend(ctx: ProcessContext, mask: number): Syscall {
+  return (yield* pmCall(ctx, "PM_SIGSUSPEND", { mask: mask >>> 0 })).status;
 }
 
 /** `pause()`: waits for a caught signal; returns EINTR after its handler ran. */

@@ -100,3 +100,27 @@ export function* vmSetPriv(ctx: ProcessContext, endpt: Endpoint, privileged: boo
   return (yield* vmCall(ctx, "VM_RS_SET_PRIV", { endpoint: endpt, privileged: privileged ? 1 : 0 }))
     .status;
 }
+
+/**
+ * `vm_notify_sig(ep, ipc_ep)`: `ep` was signalled or exited; VM tells the IPC server `ipcEp`
+ * if it watches `ep` (PM's call; privileged).
+ */
+export function* vmNotifySig(ctx: ProcessContext, endpt: Endpoint, ipcEp: Endpoint): Syscall {
+  return (yield* vmCall(ctx, "VM_NOTIFY_SIG", { endpoint: endpt, ipcEndpoint: ipcEp })).status;
+}
+
+/** `vm_watch_exit(ep)`: the IPC server asks to hear of `ep`'s signals and exit (privileged). */
+export function* vmWatchExit(ctx: ProcessContext, endpt: Endpoint): Syscall {
+  return (yield* vmCall(ctx, "VM_WATCH_EXIT", { endpoint: endpt })).status;
+}
+
+/**
+ * `vm_query_exit()`: the next endpoint VM recorded for the IPC server (NONE when none) and
+ * whether more remain (privileged).
+ */
+export function* vmQueryExit(
+  ctx: ProcessContext,
+): Syscall<{ readonly status: number; readonly endpoint: Endpoint; readonly more: boolean }> {
+  const r = yield* vmCall(ctx, "VM_QUERY_EXIT", {});
+  return { status: r.status, endpoint: r.status === OK ? r.endpoint : NONE, more: r.more !== 0 };
+}

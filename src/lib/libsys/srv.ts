@@ -3,7 +3,7 @@
  * pid ↔ endpoint lookup any process may use. PM refuses the `srv_*` calls from anyone but RS
  * (EPERM). MINIX: lib/libsys/srv_fork.c, srv_kill.c, getepinfo.c (MINIX-SPEC §7.2, §7.4).
  */
-import { ANY, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, OK } from "../../include/errno.ts";
 import { packExec, PM_EXEC_STR_MAX } from "../../include/pm.ts";
 import type { Program, ProcessContext } from "../../include/trap.ts";
@@ -56,11 +56,21 @@ export function* srvExec(
   return (yield* pmCall(ctx, "PM_SRV_EXEC", { endpt: endpoint, len: bytes.length, strs })).status;
 }
 
+/** What PM knows of a live process. */
+export interface EpInfo {
+  readonly endpoint: Endpoint;
+  readonly pid: number;
+  readonly ppid: number;
+}
+
 /** `getepinfo(endpoint)`: its pid and parent's pid, or ESRCH. */
-export function* getEpinfo(
-  ctx: ProcessContext,
-  endpoint: Endpoint,
-): Syscall<{ readonly pid: number; readonly ppid: number } | number> {
-  const r = yield* pmCall(ctx, "PM_GETEPINFO", { endpt: endpoint });
-  return r.status !== OK ? r.status : { pid: r.pid, ppid: r.ppid };
+export function* getEpinfo(ctx: ProcessContext, endpoint: Endpoint): Syscall<EpInfo | number> {
+  const r = yield* pmCall(ctx, "PM_GETEPINFO", { endpt: endpoint, pid: 0 });
+  return r.status !== OK ? r.status : { endpoint: r.endpt, pid: r.pid, ppid: r.ppid };
+}
+
+/** `getnprocnr(pid)`: the endpoint (and parent) of the live process `pid`, or ESRCH. */
+export function* getNprocnr(ctx: ProcessContext, pid: number): Syscall<EpInfo | number> {
+  const r = yield* pmCall(ctx, "PM_GETEPINFO", { endpt: NONE, pid });
+  return r.status !== OK ? r.status : { endpoint: r.endpt, pid: r.pid, ppid: r.ppid };
 }

@@ -2,8 +2,9 @@
  * RS's requests (MINIX servers/rs/request.c, MINIX-SPEC §6.5), one handler each; the table is
  * checked complete against RS_CALLS. Changing a service (UP, DOWN, REFRESH, RESTART) needs a
  * privileged caller: a system service RS manages, or a user process PM reports as root
- * (uid 0); the target must exist (ESRCH), must not be RS (EPERM) nor initialising (EBUSY), and
- * a core service cannot be brought down (EPERM). LOOKUP and LIST are open to everyone. A
+ * (uid 0); the target must exist (ESRCH), must not be RS (EPERM) nor initialising (EBUSY), a
+ * core service cannot be brought down (EPERM), and a service RS has no program copy of cannot
+ * be refreshed or restarted (EPERM). LOOKUP and LIST are open to everyone. A
  * malformed request is answered with an error; RS never trusts a field.
  */
 import { NONE, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
@@ -126,6 +127,8 @@ function* doRefresh(
 ): Syscall<RsAnswer<"RS_REFRESH">> {
   const rp = yield* target(rs, caller, decodeName(req.label));
   if (typeof rp === "number") return err(rp);
+  // Without a copy of its program RS could not start it again: refuse before stopping it.
+  if (rp.program === null) return err(EPERM);
   if (rp.endpoint === NONE) {
     yield* restart(rs, rp);
     return err(OK);
@@ -143,6 +146,8 @@ function* doRestart(
 ): Syscall<RsAnswer<"RS_RESTART">> {
   const rp = yield* target(rs, caller, decodeName(req.label));
   if (typeof rp === "number") return err(rp);
+  // Without a copy of its program RS could not start it again: refuse before stopping it.
+  if (rp.program === null) return err(EPERM);
   if (rp.endpoint === NONE) {
     yield* restart(rs, rp);
     return err(OK);

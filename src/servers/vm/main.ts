@@ -66,6 +66,7 @@ import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
 import { doGetphys, doGetref, doRemap, doShmUnmap } from "./shm.ts";
 import { Vm, WindowAccess } from "./vm.ts";
+import { doNotifySig, doQueryExit, doWatchExit } from "./watch.ts";
 
 const REPLY_LAYOUT = VM_PAGEFAULT_LAYOUT;
 
@@ -173,6 +174,9 @@ const vmCalls = {
   VM_GETREF: doGetref, // its reference count (privileged)
   VM_RS_SET_PRIV: doRsSetPriv, // grant or withdraw the privileged calls (privileged)
   VM_INFO: doInfo, // statistics and the caller's usage
+  VM_QUERY_EXIT: doQueryExit, // the IPC server drains exits and signals (privileged)
+  VM_NOTIFY_SIG: doNotifySig, // PM: a process was signalled or exited (privileged)
+  VM_WATCH_EXIT: doWatchExit, // the IPC server watches a client (privileged)
 } satisfies { [K in VmCallName]: VmHandler<K> };
 
 /** A call from a process: decode, handle, flush the TLB if needed, reply. */

@@ -1,0 +1,65 @@
+/**
+ * `pm.fork_exec_exit_wait`: the whole process life cycle through the real PM. A machine with
+ * VM, PM and INIT, whose program `main` loops: fork (PM → VM_FORK: copy-on-write copy, SYS_FORK),
+ * the child execs the program `tiny` (PM: lookup, VM_EXEC_NEWMEM of one image page, SYS_EXEC),
+ * `tiny` returns at once (the kernel sends PM_EXIT on its behalf; PM: SYS_CLEAR, VM_EXIT, the
+ * zombie), and main's waitpid collects the status. One operation is one such cycle, in µs of
+ * host time.
+ */
+import { Machine } from "../boot/machine.ts";
+import { initEntry, pmEntry, vmEntry } from "../boot/services.ts";
+import { errName } from "../include/errno.ts";
+import type { ProcessContext } from "../include/trap.ts";
+import type { Syscall } from "../lib/ipc.ts";
+import { execve, fork, waitpid } from "../lib/libc/pm.ts";
+import type { Workload } from "./measure.ts";
+
+export function pmForkExecExitWait(): Workload {
+  const state = { cycles: 0, error: 0 };
+  function* child(ctx: ProcessContext): Syscall {
+    return yield* execve(ctx, "tiny", []);
+  }
+  function* main(ctx: ProcessContext): Syscall {
+    for (;;) {
+      const pid = yield* fork(ctx, child);
+      if (pid < 0) {
+        state.error = pid;
+        return 1;
+      }
+      const r = yield* waitpid(ctx, pid);
+      if (typeof r === "number" || r.status !== 0) {
+        state.error = typeof r === "number" ? r : -r.status;
+        return 2;
+      }
+      state.cycles++;
+    }
+  }
+  // eslint-disable-next-line require-yield -- exits at once
+  function* tiny(): Syscall {
+    return 0;
+  }
+  const m = Machine.boot({
+    memoryBytes: 32 << 20,
+    nrProcs: 64,
+    image: [vmEntry, pmEntry, initEntry(["main"])],
+    programs: { main: { program: main, imagePages: 1 }, tiny: { program: tiny, imagePages: 1 } },
+  });
+  const until = (target: number): void => {
+    while (state.cycles < target && state.error === 0) {
+      const steps = m.runUntilIdle(64);
+      if (m.halted !== null) throw new Error(`pm.fork_exec_exit_wait: kernel panic: ${m.halted}`);
+      if (steps === 0) throw new Error("pm.fork_exec_exit_wait: machine went idle");
+    }
+    if (state.error !== 0) throw new Error(`pm.fork_exec_exit_wait: ${errName(state.error)}`);
+  };
+  until(1);
+  return {
+    name: "pm.fork_exec_exit_wait",
+    unit: "µs",
+    run(n: number): number {
+      const start = state.cycles;
+      until(start + n);
+      return state.cycles - start;
+    },
+  };
+}
