@@ -7,7 +7,7 @@ import type { Program } from "../include/trap.ts";
 import { EXEC_IMAGE_PAGES_MAX } from "../include/vm.ts";
 import type { BootImageEntry } from "./image.ts";
 import { DS_LIMIT_RANGES } from "../servers/ds/limits.ts";
-import type { DsLimits } from "../servers/ds/store.ts";
+import type { DsArgs } from "../servers/ds/limits.ts";
 
 /** A program exec can start: the generator function and the size of its loaded image. */
 export interface ProgramSpec {
@@ -58,9 +58,11 @@ export interface BootOptions {
   /**
    * DS's limits (passed to it as argv words): `maxKeyLen` (bytes incl. the NUL, 2..1024,
    * default 80), `maxEntries` (default 64), `maxSubs` (default 128), `maxBlob` (bytes of a
-   * STR/MEM value, default 65536), `nrSnapshots` (per MAP entry, default 5).
+   * STR/MEM value, default 65536), `nrSnapshots` (per MAP entry, default 5), `journalBytes`
+   * (the journal that keeps DS's store across its restart, 0..64 MiB, 0 = none, default
+   * 256 KiB).
    */
-  readonly ds?: Partial<DsLimits>;
+  readonly ds?: Partial<DsArgs>;
 }
 
 export type ResolvedOptions = Required<BootOptions>;
@@ -163,7 +165,7 @@ function checkPrograms(
 }
 
 /** Validates the `ds` option; throws an Error naming the option and the bad limit. */
-function checkDs(ds: Partial<DsLimits> | undefined): Partial<DsLimits> {
+function checkDs(ds: Partial<DsArgs> | undefined): Partial<DsArgs> {
   if (ds === undefined) return {};
   if (typeof ds !== "object" || ds === null || Array.isArray(ds)) {
     throw new Error("Invalid boot option ds: expected an object of DS limits");
@@ -175,7 +177,7 @@ function checkDs(ds: Partial<DsLimits> | undefined): Partial<DsLimits> {
       );
     }
     if (v === undefined) continue;
-    intOption(`ds.${name}`, v, 0, ...DS_LIMIT_RANGES[name as keyof DsLimits]);
+    intOption(`ds.${name}`, v, 0, ...DS_LIMIT_RANGES[name as keyof DsArgs]);
   }
   return ds;
 }

@@ -254,12 +254,12 @@ export const VM_CALLS = {
    * `size` > 0: the caller's mmap region starting at `addr` of exactly `size` bytes (page
    * rounded) becomes shared, every page present, and VM keeps its frames under `key`. Known
    * key: the frames are mapped into the caller at `addr` (0: VM chooses) as a shared
-   * writable region; `size` must match. `size` 0: VM lets go of the key's frames. Reply: the
-   * address (and `fresh` 1 when the key was new).
+   * writable region. `size` 0: VM lets go of the key's frames. Reply: the address, the kept
+   * size in bytes, and `fresh` 1 when the key was new.
    */
   VM_KEEP: {
     req: defineLayout({ addr: "vir", size: "u32", key: "u32" }),
-    reply: defineLayout({ addr: "vir", fresh: "u32" }),
+    reply: defineLayout({ addr: "vir", fresh: "u32", size: "u32" }),
   },
   /**
    * Statistics (MINIX VM_INFO copies `vm_stats_info` / `vm_usage_info` to a buffer; here they

@@ -25,21 +25,32 @@ export const DS_DEFAULT_LIMITS: DsLimits = {
   nrSnapshots: NR_DS_SNAPSHOT,
 };
 
-/** Each limit's accepted range. */
-export const DS_LIMIT_RANGES: { readonly [K in keyof DsLimits]: readonly [number, number] } = {
+/**
+ * DS's arguments: the store's limits and `journalBytes`, the size of the journal that keeps
+ * the store across a restart of DS (0: none; journal.ts).
+ */
+export interface DsArgs extends DsLimits {
+  readonly journalBytes: number;
+}
+
+export const DS_DEFAULT_JOURNAL = 256 * 1024;
+
+/** Each argument's accepted range. */
+export const DS_LIMIT_RANGES: { readonly [K in keyof DsArgs]: readonly [number, number] } = {
   maxKeyLen: [2, DS_MAX_KEYLEN_LIMIT],
   maxEntries: [1, DS_MAX_ENTRIES_LIMIT],
   maxSubs: [1, DS_MAX_SUBS_LIMIT],
   maxBlob: [1, DS_MAX_BLOB_LIMIT],
   nrSnapshots: [1, 64],
+  journalBytes: [0, 64 << 20],
 };
 
-function isLimit(name: string): name is keyof DsLimits {
+function isLimit(name: string): name is keyof DsArgs {
   return Object.hasOwn(DS_LIMIT_RANGES, name);
 }
 
 /** The argv words for `limits` (the ones that differ from the defaults). */
-export function dsArgv(limits: Partial<DsLimits>): string[] {
+export function dsArgv(limits: Partial<DsArgs>): string[] {
   const out: string[] = [];
   for (const [name, v] of Object.entries(limits)) {
     if (v !== undefined) out.push(`${name}=${v}`);
@@ -48,8 +59,11 @@ export function dsArgv(limits: Partial<DsLimits>): string[] {
 }
 
 /** The limits named in `argv` (argv[0] is the program name), or an error text. */
-export function parseDsArgv(argv: readonly string[]): DsLimits | string {
-  const limits: Record<keyof DsLimits, number> = { ...DS_DEFAULT_LIMITS };
+export function parseDsArgv(argv: readonly string[]): DsArgs | string {
+  const limits: Record<keyof DsArgs, number> = {
+    ...DS_DEFAULT_LIMITS,
+    journalBytes: DS_DEFAULT_JOURNAL,
+  };
   for (const word of argv.slice(1)) {
     const eq = word.indexOf("=");
     const name = eq < 0 ? word : word.slice(0, eq);

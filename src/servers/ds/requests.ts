@@ -31,6 +31,7 @@ import { sysSafecopyFrom, sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts
 import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
 import { store } from "../../lib/mem.ts";
 import { PAGE, type Blob } from "./blobs.ts";
+import { blobBytes, record } from "./persist.ts";
 import type { DsServer } from "./server.ts";
 
 export interface DsAnswer<K extends DsCallName> {
@@ -65,7 +66,18 @@ function* doPublish(
   if (type === undefined) return err(EINVAL);
   const name = ds.store.nameOf(caller);
   if (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL) {
-    return err(ds.store.publish(name, key, type, req.flags, req.val, ds.wake));
+    const r = ds.store.publish(name, key, type, req.flags, req.val, ds.wake);
+    if (r === OK) {
+      yield* record(ds, {
+        op: "publish",
+        caller: name!,
+        key,
+        type,
+        flags: req.flags,
+        num: req.val,
+      });
+    }
+    return err(r);
   }
   // A blob: check with a stand-in of the right length, then copy or map, then store.
   const len = req.valLen;
@@ -96,8 +108,15 @@ function* doPublish(
   if (r !== OK) {
     if (type === DSF_TYPE_MAP) yield* ds.unmap(value);
     else yield* ds.heap.free(blob);
+    return err(r);
   }
-  return err(r);
+  const op = { op: "publish", caller: name!, key, type, flags: req.flags, num: 0 } as const;
+  if (type === DSF_TYPE_MAP) {
+    yield* record(ds, { ...op, map: { grantor: caller, gid: req.val, len } });
+  } else {
+    yield* record(ds, { ...op, data: yield* blobBytes(ds, value) });
+  }
+  return err(OK);
 }
 
 function* doRetrieve(
@@ -168,7 +187,10 @@ function* doDelete(
   if (typeof key === "number") return err(key);
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
-  return err(ds.store.delete(ds.store.nameOf(caller), key, type, ds.wake));
+  const name = ds.store.nameOf(caller);
+  const r = ds.store.delete(name, key, type, ds.wake);
+  if (r === OK) yield* record(ds, { op: "delete", caller: name!, key, type });
+  return err(r);
 }
 
 function* doSubscribe(
@@ -178,7 +200,10 @@ function* doSubscribe(
 ): Syscall<DsAnswer<"DS_SUBSCRIBE">> {
   const pattern = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
   if (typeof pattern === "number") return err(pattern);
-  return err(ds.store.subscribe(ds.store.nameOf(caller), pattern, req.flags, ds.wake));
+  const name = ds.store.nameOf(caller);
+  const r = ds.store.subscribe(name, pattern, req.flags, ds.wake);
+  if (r === OK) yield* record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
+  return err(r);
 }
 
 function* doCheck(
@@ -192,6 +217,7 @@ function* doCheck(
   const r = yield* ds.writeKey(caller, req.keyGrant, req.keyLen, next.key);
   if (r !== OK) return err(r);
   ds.store.check(name, true);
+  yield* record(ds, { op: "check", caller: name! });
   return {
     status: OK,
     reply: { flags: next.type, owner: ds.store.endpointOf(next.owner) ?? NONE },
@@ -212,6 +238,8 @@ function* doSnapshot(
   if (typeof snap === "number") return err(ENOMEM);
   yield* ds.copyLocal(src.addr, snap.addr, src.length);
   ds.store.commitSnapshot(next.entry, snap);
+  const data = yield* blobBytes(ds, snap);
+  yield* record(ds, { op: "snapshot", key, index: next.entry.sindex, data });
   return { status: OK, reply: { nrSnapshot: next.entry.sindex } };
 }
 

@@ -18,6 +18,7 @@ import { load, store } from "../../lib/mem.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { BlobHeap, type Blob } from "./blobs.ts";
+import type { Journal } from "./journal.ts";
 import { DsStore, type DsLimits } from "./store.ts";
 
 export class DsServer {
@@ -34,6 +35,8 @@ export class DsServer {
   readonly wake = new Set<string>();
   /** DS's own endpoint (never notified). */
   self: Endpoint = NONE;
+  /** Where DS journals its changes to survive a restart; null: no persistence. */
+  journal: Journal | null = null;
 
   constructor(ctx: ProcessContext, limits: DsLimits) {
     this.ctx = ctx;

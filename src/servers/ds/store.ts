@@ -88,10 +88,19 @@ interface Entry<B extends DsBlob> {
 
 interface Subscription {
   readonly owner: string;
+  readonly source: string;
   readonly pattern: RE2JS;
   readonly typeMask: number;
   /** Indices of entries changed since the owner's last DS_CHECK. */
   readonly changed: Set<number>;
+}
+
+/** A subscription as DS journals it: owner, pattern, type filter, pending entries in order. */
+export interface DsSubscriptionInfo {
+  readonly owner: string;
+  readonly pattern: string;
+  readonly typeMask: number;
+  readonly pending: readonly { readonly key: string; readonly type: DsType }[];
 }
 
 /** What DS_CHECK reports: the next changed entry. */
@@ -274,6 +283,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     }
     const sub: Subscription = {
       owner: caller,
+      source: pattern,
       pattern: re,
       typeMask: flags & DSF_MASK_TYPE,
       changed: new Set(),
@@ -345,6 +355,46 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     if (!Number.isInteger(index) || index < 0 || index > e.sindex) return undefined;
     if (index <= e.sindex - this.limits.nrSnapshots) return undefined;
     return e.snapshots[index % this.limits.nrSnapshots];
+  }
+
+  /** Every subscription, pending changes lowest entry first (for DS's journal). */
+  *subscriptionList(): IterableIterator<DsSubscriptionInfo> {
+    for (const sub of this.#subs.values()) {
+      const pending = [...sub.changed]
+        .sort((a, b) => a - b)
+        .map((i) => this.#entries[i]!)
+        .map((e) => ({ key: e.key, type: e.type }));
+      yield { owner: sub.owner, pattern: sub.source, typeMask: sub.typeMask, pending };
+    }
+  }
+
+  /** Restores a pending change of `owner`'s subscription (journal replay); false if none. */
+  markPending(owner: string, key: string, type: DsType): boolean {
+    const sub = this.#subs.get(owner);
+    const e = this.#byKey.get(slot(type, key));
+    if (sub === undefined || e === undefined) return false;
+    sub.changed.add(e.index);
+    return true;
+  }
+
+  /** Labels of subscribers with pending changes (to wake after a restart). */
+  *pendingOwners(): IterableIterator<string> {
+    for (const sub of this.#subs.values()) if (sub.changed.size > 0) yield sub.owner;
+  }
+
+  /**
+   * Restores snapshot `index` of a MAP entry (journal replay): it becomes the latest if it is
+   * newer; the blob it replaces is released.
+   */
+  restoreSnapshot(key: string, index: number, blob: B): boolean {
+    const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
+    if (e === undefined || !Number.isInteger(index) || index < 0) return false;
+    const at = index % this.limits.nrSnapshots;
+    const old = e.snapshots[at];
+    if (old !== undefined) this.released.push({ type: DSF_TYPE_MEM, blob: old });
+    e.snapshots[at] = blob;
+    if (index > e.sindex) e.sindex = index;
+    return true;
   }
 
   #auth(e: Entry<B>, caller: string | undefined, perm: number): boolean {

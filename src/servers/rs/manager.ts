@@ -53,6 +53,7 @@ import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysExit } from "../../lib/libsys/sys_misc.ts";
 import { sendInit } from "./boot.ts";
 import { dsLabelDown, dsLabelUp } from "./ds_labels.ts";
+import { rsVmPriv } from "./vm_priv.ts";
 import {
   rsEndksig,
   rsGetksig,
@@ -197,6 +198,7 @@ export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   rp.endpoint = child.endpoint;
   rp.pid = child.pid;
   rp.flags |= RS_IN_USE | RS_ACTIVE;
+  if (old !== NONE) yield* rsVmPriv(rs, rp, old);
   yield* dsLabelUp(rs, rp);
   if (type === SEF_INIT_RESTART) {
     yield* rs.print(

@@ -7,8 +7,8 @@
  *   absent; a copy-on-write page is copied first) and VM takes one reference on each frame,
  *   recorded under `key`. The frames stay allocated whatever happens to the process.
  * - Known `key`: those frames are mapped into the caller at `addr` (0: the highest free slot,
- *   like mmap) as a VR_SHARED writable mmap region, one reference more each; `size` must be
- *   the kept size (EINVAL). The same process may attach again (another mapping).
+ *   like mmap) as a VR_SHARED writable mmap region, one reference more each, whatever `size`
+ *   (> 0) says: the reply gives the kept size. The same process may attach again.
  * - `size` 0: VM drops its references (frames mapped nowhere else become free); EINVAL for
  *   an unknown key.
  * Errors: EINVAL (unknown caller, bad region or size, address not free), EFAULT (a region not
@@ -25,8 +25,8 @@ import type { Vm } from "./vm.ts";
 
 const PAGE = I386_PAGE_SIZE;
 
-function result(status: number, addr = 0, fresh = 0): VmResult<"VM_KEEP"> {
-  return { status, addr: virAddr(addr), fresh };
+function result(status: number, addr = 0, fresh = 0, size = 0): VmResult<"VM_KEEP"> {
+  return { status, addr: virAddr(addr), fresh, size };
 }
 
 export function doKeep(vm: Vm, caller: Endpoint, req: VmReq<"VM_KEEP">): VmResult<"VM_KEEP"> {
@@ -39,9 +39,8 @@ export function doKeep(vm: Vm, caller: Endpoint, req: VmReq<"VM_KEEP">): VmResul
     for (const pa of frames) vm.unref(pa);
     return result(OK);
   }
-  const len = Math.ceil(req.size / PAGE) * PAGE;
   if (frames !== undefined) {
-    if (len !== frames.length * PAGE) return result(EINVAL);
+    const len = frames.length * PAGE;
     const want = req.addr;
     let start: number;
     if (want === 0) start = vmp.regions.findFree(len, { below: VM_USER_TOP });
@@ -63,8 +62,9 @@ export function doKeep(vm: Vm, caller: Endpoint, req: VmReq<"VM_KEEP">): VmResul
         return result(w);
       }
     }
-    return result(OK, start);
+    return result(OK, start, 0, len);
   }
+  const len = Math.ceil(req.size / PAGE) * PAGE;
   const region = vmp.regions.at(req.addr);
   if (region === undefined || len !== region.length) return result(EINVAL);
   if (region.tag !== "mmap" || (region.flags & VR_DIRECT) !== 0) return result(EFAULT);
@@ -91,5 +91,5 @@ export function doKeep(vm: Vm, caller: Endpoint, req: VmReq<"VM_KEEP">): VmResul
     vmp.regions.remove(region.start, region.length);
     vmp.regions.add({ ...region, flags: region.flags | VR_SHARED });
   }
-  return result(OK, region.start, 1);
+  return result(OK, region.start, 1, len);
 }

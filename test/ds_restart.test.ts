@@ -1,0 +1,182 @@
+/**
+ * DS and restarts, through the whole system (RS, VM, PM, DS):
+ * - a client finds a restarted service by subscribing to its label: RS overwrites the label
+ *   with the new endpoint, DS notifies the subscriber, which retrieves the label again (the
+ *   DS way of the RS recovery scenario, instead of polling RS_LOOKUP);
+ * - DS itself is killed (SIGKILL through the kernel, RS restarts it): the new DS attaches the
+ *   journal VM kept, so retrieves return the same values, a subscriber's unchecked change is
+ *   still pending, and subscribers are notified of the next change; client libraries find DS
+ *   again through RS_LOOKUP.
+ */
+import { describe, expect, test } from "vitest";
+import { initEntry, pmEntry } from "../src/boot/services.ts";
+import { DS_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
+import { OK } from "../src/include/errno.ts";
+import { DSF_INITIAL, DSF_OVERWRITE, DSF_TYPE_LABEL, DSF_TYPE_U32 } from "../src/include/ds.ts";
+import { isIpcNotify } from "../src/include/ipc.ts";
+import { SIGKILL } from "../src/include/signal.ts";
+import type { ProcessContext } from "../src/include/trap.ts";
+import { receive, send, sendrec, type IpcStatus, type Syscall } from "../src/lib/ipc.ts";
+import {
+  dsCheck,
+  dsPublishMem,
+  dsPublishStr,
+  dsPublishU32,
+  dsRetrieveLabelEndpt,
+  dsRetrieveMem,
+  dsRetrieveStr,
+  dsRetrieveU32,
+  dsSubscribe,
+} from "../src/lib/libsys/ds.ts";
+import { kernelCall } from "../src/lib/libsys/kernel_call.ts";
+import { load, store } from "../src/lib/mem.ts";
+import { malloc } from "../src/lib/runtime.ts";
+import { sefReceive, sefStartup } from "../src/lib/sef.ts";
+import { UMessage } from "../src/lib/umessage.ts";
+import { bootDs, service, sleep } from "./fixtures/ds.ts";
+import { CRASH_KILL, driverEntry, ECHO, ECHO_LAYOUT, runUntil } from "./fixtures/rs.ts";
+
+function full(entries: Parameters<typeof bootDs>[0]) {
+  return bootDs([pmEntry, initEntry(), ...entries]);
+}
+
+describe("a client follows a restarted service through its DS label", () => {
+  test("RS overwrites the label, DS notifies, the client talks to the new endpoint", () => {
+    const log: string[] = [];
+    const eps: number[] = [];
+    const client = {
+      name: "client",
+      slot: 12,
+      priority: 6,
+      program: function* (ctx: ProcessContext): Syscall {
+        yield* sefStartup(ctx);
+        log.push(`subscribe ${yield* dsSubscribe(ctx, "driver", DSF_TYPE_LABEL | DSF_INITIAL)}`);
+        const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+        const status: IpcStatus = { value: 0 };
+        let value = 0;
+        for (let round = 0; round < 3;) {
+          if ((yield* sefReceive(ctx, um, status)) !== OK || !isIpcNotify(status.value)) continue;
+          let ep = -1;
+          for (let c = yield* dsCheck(ctx); c.status === OK; c = yield* dsCheck(ctx)) {
+            const r = yield* dsRetrieveLabelEndpt(ctx, c.key);
+            if (r.status === OK) ep = r.endpoint;
+          }
+          if (ep < 0) continue;
+          eps.push(ep);
+          um.m.set(ECHO, ECHO_LAYOUT, { value, incarnation: 0 });
+          yield* um.put();
+          const r = yield* sendrec(ep as Endpoint, um.va);
+          const reply = (yield* um.get()).get(ECHO_LAYOUT);
+          log.push(`echo via ${ep}: ${r} ${um.m.type} ${reply.value}`);
+          value = reply.value;
+          round++;
+          if (round < 3) {
+            um.m.set(CRASH_KILL, ECHO_LAYOUT, { value: 0, incarnation: 0 });
+            yield* um.put();
+            yield* send(ep as Endpoint, um.va);
+          }
+        }
+        return 0;
+      },
+    };
+    const m = full([driverEntry(), client]);
+    runUntil(m, () => log.length >= 4, 5_000_000);
+    expect(m.halted).toBeNull();
+    expect(log[0]).toBe("subscribe 0");
+    expect(log.slice(1).map((l) => l.split(": ")[1])).toEqual(["0 0 1", "0 0 2", "0 0 3"]);
+    expect(new Set(eps).size).toBe(3);
+    expect(eps[0]).toBe(11);
+  });
+});
+
+describe("DS survives its own crash", () => {
+  test("kill DS: values, subscriptions and pending changes are back, notifications go on", () => {
+    const steps: [string, unknown, unknown][] = [];
+    const subLog: string[] = [];
+    const lazyLog: string[] = [];
+    let dsKilled = false;
+    const publisher = service("pub", 11, function* (ctx) {
+      yield* sleep(ctx, 30); // let both subscribers subscribe
+      const mem = malloc(ctx, 64, 8);
+      const bytes = new TextEncoder().encode("kept across a restart");
+      yield* store(ctx, mem, bytes);
+      steps.push(["publish a", yield* dsPublishU32(ctx, "state.a", 7), OK]);
+      steps.push(["publish s", yield* dsPublishStr(ctx, "state.s", "hello"), OK]);
+      steps.push(["publish m", yield* dsPublishMem(ctx, "state.m", mem, bytes.length), OK]);
+      yield* sleep(ctx, 30); // the subscriber checks
+      const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
+      steps.push(["kill ds", r.status, OK]);
+      dsKilled = true;
+      let got = yield* dsRetrieveU32(ctx, "state.a");
+      for (let i = 0; i < 200 && got.status !== OK; i++) {
+        yield* sleep(ctx, 5);
+        got = yield* dsRetrieveU32(ctx, "state.a");
+      }
+      steps.push(["retrieve a", got, { status: OK, value: 7 }]);
+      steps.push([
+        "retrieve s",
+        yield* dsRetrieveStr(ctx, "state.s"),
+        { status: OK, value: "hello" },
+      ]);
+      const out = malloc(ctx, 64, 8);
+      const rm = yield* dsRetrieveMem(ctx, "state.m", out, 64);
+      const back = new Uint8Array(rm.len);
+      yield* load(ctx, out, back);
+      steps.push(["retrieve m", [rm.status, back], [OK, bytes]]);
+      steps.push([
+        "new ds",
+        (yield* dsRetrieveLabelEndpt(ctx, "ds")).endpoint !== DS_PROC_NR,
+        true,
+      ]);
+      steps.push(["overwrite a", yield* dsPublishU32(ctx, "state.a", 8, DSF_OVERWRITE), OK]);
+      yield* sleep(ctx, 30);
+      steps.push(["wake lazy", yield* send(13 as Endpoint, malloc(ctx, 64, 64)), OK]);
+    });
+    const sub = {
+      name: "sub",
+      slot: 12,
+      priority: 6,
+      program: function* (ctx: ProcessContext): Syscall {
+        yield* sefStartup(ctx);
+        subLog.push(`subscribe ${yield* dsSubscribe(ctx, "state\\..*", DSF_TYPE_U32)}`);
+        const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+        const status: IpcStatus = { value: 0 };
+        for (;;) {
+          if ((yield* sefReceive(ctx, um, status)) !== OK || !isIpcNotify(status.value)) continue;
+          for (let c = yield* dsCheck(ctx); c.status === OK; c = yield* dsCheck(ctx)) {
+            const v = yield* dsRetrieveU32(ctx, c.key);
+            subLog.push(`${dsKilled ? "after" : "before"}: ${c.key} = ${v.value}`);
+          }
+        }
+      },
+    };
+    // Subscribes, then checks only when the publisher says so (after DS's restart).
+    const lazy = {
+      name: "lazy",
+      slot: 13,
+      priority: 6,
+      program: function* (ctx: ProcessContext): Syscall {
+        yield* sefStartup(ctx);
+        lazyLog.push(`subscribe ${yield* dsSubscribe(ctx, "state\\.[as]")}`);
+        const va = malloc(ctx, 64, 64);
+        while ((yield* receive(11 as Endpoint, va)) !== OK);
+        for (let c = yield* dsCheck(ctx); c.status === OK; c = yield* dsCheck(ctx)) {
+          lazyLog.push(c.key);
+        }
+        lazyLog.push("done");
+        for (;;) yield* receive(0x7ffe as Endpoint, va);
+      },
+    };
+    const m = full([publisher, sub, lazy]);
+    runUntil(m, () => lazyLog.includes("done"), 10_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(steps).toHaveLength(10);
+    expect(m.console).toMatch(/restarted ds: endpoint 6 -> \d+/);
+    expect(m.console).toMatch(/ds: restored \d+ entries and 2 subscriptions/);
+    expect(subLog).toEqual(["subscribe 0", "before: state.a = 7", "after: state.a = 8"]);
+    // Changes the lazy subscriber never checked before the crash are still pending, lowest
+    // entry first, each once.
+    expect(lazyLog).toEqual(["subscribe 0", "state.a", "state.s", "done"]);
+  });
+});
