@@ -221,6 +221,7 @@ export function decodeOps(b: Uint8Array): JournalOp[] {
 
 function decodeOne(r: Reader): JournalOp {
   const op = OPS[r.u8()];
+  if (op === undefined) throw new RangeError("bad op");
   switch (op) {
     case "limits": {
       const [maxKeyLen, maxEntries, maxSubs, maxBlob, nrSnapshots] = [
@@ -255,8 +256,6 @@ function decodeOne(r: Reader): JournalOp {
       return { op, caller: r.str() };
     case "snapshot":
       return { op, key: r.str(), index: r.u32(), data: r.bytes() };
-    case undefined:
-      throw new RangeError("bad op");
   }
 }
 
