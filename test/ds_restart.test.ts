@@ -11,21 +11,34 @@
 import { describe, expect, test } from "vitest";
 import { initEntry, pmEntry } from "../src/boot/services.ts";
 import { DS_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
-import { OK } from "../src/include/errno.ts";
-import { DSF_INITIAL, DSF_OVERWRITE, DSF_TYPE_LABEL, DSF_TYPE_U32 } from "../src/include/ds.ts";
+import { ESRCH, OK } from "../src/include/errno.ts";
+import {
+  DSF_INITIAL,
+  DSF_OVERWRITE,
+  DSF_TYPE_LABEL,
+  DSF_TYPE_U32,
+  DSMF_COPY_MAPPED,
+  DSMF_COPY_SNAPSHOT,
+  DSMF_MAP_MAPPED,
+} from "../src/include/ds.ts";
+import type { VirAddr } from "../src/include/types.ts";
 import { isIpcNotify } from "../src/include/ipc.ts";
 import { SIGKILL } from "../src/include/signal.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { receive, send, sendrec, type IpcStatus, type Syscall } from "../src/lib/ipc.ts";
 import {
   dsCheck,
+  dsDeleteMap,
+  dsPublishMap,
   dsPublishMem,
   dsPublishStr,
   dsPublishU32,
   dsRetrieveLabelEndpt,
+  dsRetrieveMap,
   dsRetrieveMem,
   dsRetrieveStr,
   dsRetrieveU32,
+  dsSnapshotMap,
   dsSubscribe,
 } from "../src/lib/libsys/ds.ts";
 import { kernelCall } from "../src/lib/libsys/kernel_call.ts";
@@ -33,11 +46,21 @@ import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { sefReceive, sefStartup } from "../src/lib/sef.ts";
 import { UMessage } from "../src/lib/umessage.ts";
-import { bootDs, service, sleep } from "./fixtures/ds.ts";
+import { bootDs, PAGE, pages, service, sleep } from "./fixtures/ds.ts";
 import { CRASH_KILL, driverEntry, ECHO, ECHO_LAYOUT, runUntil } from "./fixtures/rs.ts";
 
-function full(entries: Parameters<typeof bootDs>[0]) {
-  return bootDs([pmEntry, initEntry(), ...entries]);
+function full(entries: Parameters<typeof bootDs>[0], opts: Parameters<typeof bootDs>[1] = {}) {
+  return bootDs([pmEntry, initEntry(), ...entries], opts);
+}
+
+/** Retries a u32 retrieve until DS answers again after its restart. */
+function* retrieveAfterRestart(ctx: ProcessContext, key: string) {
+  let got = yield* dsRetrieveU32(ctx, key);
+  for (let i = 0; i < 200 && got.status !== OK; i++) {
+    yield* sleep(ctx, 5);
+    got = yield* dsRetrieveU32(ctx, key);
+  }
+  return got;
 }
 
 describe("a client follows a restarted service through its DS label", () => {
@@ -178,5 +201,46 @@ describe("DS survives its own crash", () => {
     // Changes the lazy subscriber never checked before the crash are still pending, lowest
     // entry first, each once.
     expect(lazyLog).toEqual(["subscribe 0", "state.a", "state.s", "done"]);
+  });
+
+  test("a compacted journal survives; a mapped entry does not (its grant names the old DS)", () => {
+    const steps: [string, unknown, unknown][] = [];
+    const pub = service("pub", 11, function* (ctx) {
+      for (let i = 0; i < 400; i++) yield* dsPublishU32(ctx, "count", i, DSF_OVERWRITE);
+      const p = yield* pages(ctx, 1);
+      const buf = yield* pages(ctx, 1);
+      const buf2 = yield* pages(ctx, 1);
+      yield* store(ctx, p, new Uint8Array(PAGE).fill(1));
+      steps.push(["map", yield* dsPublishMap(ctx, "map", p, PAGE), OK]);
+      steps.push(["snapshot", (yield* dsSnapshotMap(ctx, "map")).index, 0]);
+      yield* store(ctx, p, new Uint8Array(PAGE).fill(2));
+      const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
+      steps.push(["kill ds", r.status, OK]);
+      steps.push(["count", yield* retrieveAfterRestart(ctx, "count"), { status: OK, value: 399 }]);
+      yield* store(ctx, p, new Uint8Array(PAGE).fill(3));
+      const uniform = function* (at: number) {
+        const b = new Uint8Array(PAGE);
+        yield* load(ctx, at as VirAddr, b);
+        return [...new Set(b)];
+      };
+      // The grant named the old DS: the entry could not be mapped again and is gone.
+      let g = yield* dsRetrieveMap(ctx, "map", buf, PAGE, DSMF_COPY_MAPPED);
+      steps.push(["map dropped", g.status, ESRCH]);
+      steps.push(["publish again", yield* dsPublishMap(ctx, "map", p, PAGE), OK]);
+      g = yield* dsRetrieveMap(ctx, "map", buf, PAGE, DSMF_COPY_MAPPED);
+      steps.push(["copy mapped", [g, yield* uniform(buf)], [{ status: OK, len: PAGE }, [3]]]);
+      g = yield* dsRetrieveMap(ctx, "map", buf2, PAGE, DSMF_MAP_MAPPED);
+      yield* store(ctx, p, new Uint8Array(PAGE).fill(4));
+      steps.push(["map mapped", [g, yield* uniform(buf2)], [{ status: OK, len: PAGE }, [4]]]);
+      steps.push(["delete", yield* dsDeleteMap(ctx, "map"), OK]);
+    });
+    const m = full([pub], { ds: { journalBytes: 8192 }, vmSanity: true });
+    runUntil(m, () => steps.length >= 9, 10_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(steps).toHaveLength(9);
+    expect(m.console).not.toContain("journal full");
+    expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
+    m.check();
   });
 });

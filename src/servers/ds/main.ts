@@ -27,7 +27,7 @@ import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { sefReceive, sefStartup } from "../../lib/sef.ts";
 import { Journal } from "./journal.ts";
 import { parseDsArgv, type DsArgs } from "./limits.ts";
-import { record, replay } from "./persist.ts";
+import { compact, record, replay } from "./persist.ts";
 import { dsCalls, type DsAnswer } from "./requests.ts";
 import { DsServer } from "./server.ts";
 import { RS_LABEL } from "./store.ts";
@@ -74,8 +74,9 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
   const limits = first?.op === "limits" ? first.limits : args;
   const ds = new DsServer(ctx, limits);
   ds.self = me.endpoint;
+  let dropped = 0;
   if (kept !== null && kept.records.length > 0) {
-    const dropped = yield* replay(ds, kept.records);
+    dropped = yield* replay(ds, kept.records);
     yield* ds.log(
       `restored ${ds.store.size} entries and ${ds.store.subscriptions} subscriptions` +
         (dropped > 0 ? `; ${dropped} mapped entries dropped (publisher grant gone)` : ""),
@@ -85,6 +86,7 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
   if (ds.journal !== null && kept!.records.length === 0) {
     yield* record(ds, { op: "limits", limits });
   }
+  if (dropped > 0) yield* compact(ds);
   for (const [label, ep] of [
     [RS_LABEL, RS_PROC_NR],
     [DS_LABEL, me.endpoint],

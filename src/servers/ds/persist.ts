@@ -4,9 +4,12 @@
  *
  * Values: U32/LABEL numbers and STR/MEM bytes are in the records. A MAP entry records the
  * publisher's grant; replay maps it again through that grant, and drops the entry when that
- * fails (the publisher died or revoked the grant). Snapshots record their bytes. Client
- * mappings of a MAP buffer (DSMF_MAP_MAPPED) do not survive DS: the kernel drops them with
- * DS's death, clients keep private copies (as after a delete) and may retrieve again.
+ * fails. With this RS it always fails: a restarted DS has a new endpoint and the grant names
+ * the old one (it would work with MINIX L's restart, which keeps the endpoint), so MAP entries
+ * (and their snapshots) do not survive a restart: the publisher publishes again. After
+ * dropping entries the journal is compacted so it describes the store as it now is. Client
+ * mappings of a MAP buffer (DSMF_MAP_MAPPED) do not survive DS either: the kernel drops them
+ * with DS's death, clients keep private copies (as after a delete).
  */
 import { OK } from "../../include/errno.ts";
 import { DSF_TYPE_LABEL, DSF_TYPE_MAP, DSF_TYPE_U32 } from "../../include/ds.ts";
@@ -24,6 +27,13 @@ export function* record(ds: DsServer, op: JournalOp): Syscall<void> {
   if (j === null) return;
   if (yield* j.append(encodeOp(op))) return;
   // The store already contains `op`'s effect: the compacted journal includes it.
+  yield* compact(ds);
+}
+
+/** Rewrites the journal as the current state; turns it off when that does not fit. */
+export function* compact(ds: DsServer): Syscall<void> {
+  const j = ds.journal;
+  if (j === null) return;
   if (yield* j.rewrite(yield* stateRecords(ds))) return;
   yield* ds.log(`journal full (${j.capacity} bytes): DS will not survive a restart`);
   yield* j.disable();
