@@ -18,7 +18,6 @@ import {
   DSF_TYPE_LABEL,
   DSF_TYPE_U32,
   DSMF_COPY_MAPPED,
-  DSMF_COPY_SNAPSHOT,
   DSMF_MAP_MAPPED,
 } from "../src/include/ds.ts";
 import type { VirAddr } from "../src/include/types.ts";
