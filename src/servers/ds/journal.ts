@@ -101,8 +101,21 @@ class Writer {
     this.n += b.length;
   }
 
+  /** UTF-8 with its length; ASCII without an intermediate array. */
   str(s: string): void {
-    this.bytes(enc.encode(s));
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        this.bytes(enc.encode(s));
+        return;
+      }
+    }
+    this.u32(s.length);
+    this.#room(s.length);
+    for (let i = 0; i < s.length; i++) this.#buf[this.n++] = s.charCodeAt(i);
+  }
+
+  reset(): void {
+    this.n = 4;
   }
 
   finish(): Uint8Array {
@@ -155,8 +168,12 @@ class Reader {
   }
 }
 
+const writer = new Writer();
+
+/** The record for `op`: a view of a buffer the next call reuses (copy it to keep it). */
 export function encodeOp(op: JournalOp): Uint8Array {
-  const w = new Writer();
+  const w = writer;
+  w.reset();
   w.u8(OPS.indexOf(op.op));
   switch (op.op) {
     case "limits": {

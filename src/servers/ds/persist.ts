@@ -49,28 +49,30 @@ export function* blobBytes(ds: DsServer, b: Blob): Syscall<Uint8Array> {
 
 /** Records that rebuild the current state. */
 function* stateRecords(ds: DsServer): Syscall<Uint8Array[]> {
-  const out = [encodeOp({ op: "limits", limits: ds.limits })];
+  const out = [encodeOp({ op: "limits", limits: ds.limits }).slice()];
   for (const e of ds.store.entries()) {
     const base = { op: "publish", caller: e.owner, key: e.key, type: e.type } as const;
     const flags = e.flags;
     if (e.type === DSF_TYPE_U32 || e.type === DSF_TYPE_LABEL) {
-      out.push(encodeOp({ ...base, flags, num: e.num }));
+      out.push(encodeOp({ ...base, flags, num: e.num }).slice());
     } else if (e.type === DSF_TYPE_MAP) {
       const m = e.data!.map!;
-      out.push(encodeOp({ ...base, flags, num: 0, map: { ...m, len: e.data!.length } }));
+      out.push(encodeOp({ ...base, flags, num: 0, map: { ...m, len: e.data!.length } }).slice());
       for (let i = Math.max(0, e.sindex - ds.limits.nrSnapshots + 1); i <= e.sindex; i++) {
         const snap = ds.store.snapshotAt(e, i);
         if (snap === undefined) continue;
         const data = yield* blobBytes(ds, snap);
-        out.push(encodeOp({ op: "snapshot", key: e.key, index: i, data }));
+        out.push(encodeOp({ op: "snapshot", key: e.key, index: i, data }).slice());
       }
     } else {
-      out.push(encodeOp({ ...base, flags, num: 0, data: yield* blobBytes(ds, e.data!) }));
+      out.push(encodeOp({ ...base, flags, num: 0, data: yield* blobBytes(ds, e.data!) }).slice());
     }
   }
   for (const s of ds.store.subscriptionList()) {
-    out.push(encodeOp({ op: "subscribe", caller: s.owner, pattern: s.pattern, flags: s.typeMask }));
-    for (const p of s.pending) out.push(encodeOp({ op: "pending", caller: s.owner, ...p }));
+    out.push(
+      encodeOp({ op: "subscribe", caller: s.owner, pattern: s.pattern, flags: s.typeMask }).slice(),
+    );
+    for (const p of s.pending) out.push(encodeOp({ op: "pending", caller: s.owner, ...p }).slice());
   }
   return out;
 }
