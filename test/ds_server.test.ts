@@ -142,6 +142,24 @@ describe("subscriptions", () => {
   });
 });
 
+describe("DS_CHECK", () => {
+  test("reports key, type and the owner's endpoint, lowest entry first, one change per call", () => {
+    const steps: Steps = [];
+    const c = client("c", 11, function* (ctx) {
+      steps.push(["sub", yield* dsSubscribe(ctx, "o\\..*"), OK]);
+      steps.push(["pub 1", yield* dsPublishU32(ctx, "o.1", 1), OK]);
+      steps.push(["pub 2", yield* dsPublishStr(ctx, "o.2", "two"), OK]);
+      steps.push(["pub 1 again", yield* dsPublishU32(ctx, "o.1", 3, DSF_OVERWRITE), OK]);
+      const first = yield* dsCheck(ctx);
+      steps.push(["first", first, { status: OK, key: "o.1", type: DSF_TYPE_U32, owner: 11 }]);
+      const second = yield* dsCheck(ctx);
+      steps.push(["second", second, { status: OK, key: "o.2", type: DSF_TYPE_STR, owner: 11 }]);
+      steps.push(["none", (yield* dsCheck(ctx)).status, ENOENT]);
+    });
+    settleAll(bootNamed([c], { c: 11 }), steps, 7);
+  });
+});
+
 describe("ownership and names", () => {
   test("private entries, overwrite and delete only by the owner; nameless callers refused", () => {
     const steps: Steps = [];
