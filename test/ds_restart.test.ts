@@ -3,6 +3,7 @@
  * - a client finds a restarted service by subscribing to its label: RS overwrites the label
  *   with the new endpoint, DS notifies the subscriber, which retrieves the label again (the
  *   DS way of the RS recovery scenario, instead of polling RS_LOOKUP);
+ * - a service brought down (RS_DOWN) loses its label, and DS drops what the label owned;
  * - DS itself is killed (SIGKILL through the kernel, RS restarts it): the new DS attaches the
  *   journal VM kept, so retrieves return the same values, a subscriber's unchecked change is
  *   still pending, and subscribers are notified of the next change; client libraries find DS
@@ -45,6 +46,7 @@ import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { sefReceive, sefStartup } from "../src/lib/sef.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { encodeLabel, rsCall } from "../src/lib/rs.ts";
 import { bootDs, PAGE, pages, service, sleep } from "./fixtures/ds.ts";
 import { CRASH_KILL, driverEntry, ECHO, ECHO_LAYOUT, runUntil } from "./fixtures/rs.ts";
 
@@ -108,6 +110,57 @@ describe("a client follows a restarted service through its DS label", () => {
     expect(log.slice(1).map((l) => l.split(": ")[1])).toEqual(["0 0 1", "0 0 2", "0 0 3"]);
     expect(new Set(eps).size).toBe(3);
     expect(eps[0]).toBe(11);
+  });
+});
+
+describe("RS unpublishes a service that goes down", () => {
+  test("RS_DOWN deletes the label; DS drops what the label owned and tells subscribers", () => {
+    const steps: [string, unknown, unknown][] = [];
+    const log: string[] = [];
+    const owner = {
+      name: "own",
+      slot: 11,
+      priority: 6,
+      program: function* (ctx: ProcessContext): Syscall {
+        yield* sefStartup(ctx);
+        steps.push(["own publish", yield* dsPublishU32(ctx, "own.data", 5), OK]);
+        const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+        const status: IpcStatus = { value: 0 };
+        for (;;) yield* sefReceive(ctx, um, status);
+      },
+    };
+    const watch = {
+      name: "watch",
+      slot: 12,
+      priority: 6,
+      program: function* (ctx: ProcessContext): Syscall {
+        yield* sefStartup(ctx);
+        log.push(`subscribe ${yield* dsSubscribe(ctx, "own(\\..*)?", DSF_INITIAL)}`);
+        const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+        const status: IpcStatus = { value: 0 };
+        for (;;) {
+          if ((yield* sefReceive(ctx, um, status)) !== OK || !isIpcNotify(status.value)) continue;
+          let n = 0;
+          for (let c = yield* dsCheck(ctx); c.status === OK; c = yield* dsCheck(ctx)) n++;
+          if (n === 0) log.push("deleted");
+        }
+      },
+    };
+    const downer = service("downer", 13, function* (ctx) {
+      yield* sleep(ctx, 30);
+      steps.push(["label before", (yield* dsRetrieveLabelEndpt(ctx, "own")).status, OK]);
+      const r = yield* rsCall(ctx, "RS_DOWN", { label: encodeLabel("own") });
+      steps.push(["down", r.status, OK]);
+      steps.push(["label after", (yield* dsRetrieveLabelEndpt(ctx, "own")).status, ESRCH]);
+      steps.push(["data after", (yield* dsRetrieveU32(ctx, "own.data")).status, ESRCH]);
+    });
+    const m = full([owner, watch, downer]);
+    runUntil(m, () => steps.length >= 5 && log.includes("deleted"), 10_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(steps).toHaveLength(5);
+    expect(log[0]).toBe("subscribe 0");
+    expect(log).toContain("deleted");
   });
 });
 
