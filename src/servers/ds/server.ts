@@ -11,7 +11,9 @@ import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import { notify, type Syscall } from "../../lib/ipc.ts";
 import { cpfRevoke } from "../../lib/libsys/safecopies.ts";
-import { sysSafecopyFrom, sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
+import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
+import { kernelCallAt } from "../../lib/libsys/kernel_call.ts";
+import { sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
 import { sysSaferevmapAddr, sysSafeunmap } from "../../lib/libsys/sys_safemap.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { load, store } from "../../lib/mem.ts";
@@ -37,6 +39,8 @@ export class DsServer {
   self: Endpoint = NONE;
   /** Where DS journals its changes to survive a restart; null: no persistence. */
   journal: Journal | null = null;
+  /** The SYS_SAFECOPYFROM message for keys, built once (only the varying fields change). */
+  readonly #keyCopy: UMessage;
 
   constructor(ctx: ProcessContext, limits: DsLimits) {
     this.ctx = ctx;
@@ -46,6 +50,14 @@ export class DsServer {
     this.um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
     this.keyVa = malloc(ctx, limits.maxKeyLen, 8);
     this.keyBytes = new Uint8Array(limits.maxKeyLen);
+    this.#keyCopy = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+    this.#keyCopy.m.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
+      granter: NONE,
+      gid: 0,
+      offset: 0,
+      address: this.keyVa,
+      bytes: 0,
+    });
   }
 
   /**
@@ -54,7 +66,13 @@ export class DsServer {
    */
   *readKey(caller: Endpoint, gid: number, len: number): Syscall<string | number> {
     if (!Number.isInteger(len) || len < 2 || len > this.limits.maxKeyLen) return EINVAL;
-    const r = yield* sysSafecopyFrom(this.ctx, caller, gid, 0, this.keyVa, len);
+    // sys_safecopyfrom(caller, gid, 0, keyVa, len), with the message built in the constructor.
+    const m = this.#keyCopy.m;
+    m.view.setInt32(KEY_COPY.granter, caller, true);
+    m.view.setInt32(KEY_COPY.gid, gid, true);
+    m.view.setInt32(KEY_COPY.bytes, len, true);
+    yield* this.#keyCopy.put();
+    const r = yield* kernelCallAt(this.#keyCopy.va);
     if (r !== OK) return r;
     const bytes = this.keyBytes.subarray(0, len);
     yield* load(this.ctx, this.keyVa, bytes);
@@ -124,6 +142,8 @@ export class DsServer {
     yield* sysDiagctl(this.ctx, `ds: ${text}\n`);
   }
 }
+
+const KEY_COPY = KCALLS.SYS_SAFECOPYFROM.req.offsets;
 
 const decoder = new TextDecoder();
 
