@@ -12,7 +12,7 @@
 import { describe, expect, test } from "vitest";
 import { initEntry, pmEntry } from "../src/boot/services.ts";
 import { DS_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
-import { ESRCH, OK } from "../src/include/errno.ts";
+import { EDEADSRCDST, ESRCH, OK } from "../src/include/errno.ts";
 import {
   DSF_INITIAL,
   DSF_OVERWRITE,
@@ -54,10 +54,10 @@ function full(entries: Parameters<typeof bootDs>[0], opts: Parameters<typeof boo
   return bootDs([pmEntry, initEntry(), ...entries], opts);
 }
 
-/** Retries a u32 retrieve until DS answers again after its restart. */
+/** Retries a u32 retrieve until DS answers again after its restart (not EDEADSRCDST). */
 function* retrieveAfterRestart(ctx: ProcessContext, key: string) {
   let got = yield* dsRetrieveU32(ctx, key);
-  for (let i = 0; i < 200 && got.status !== OK; i++) {
+  for (let i = 0; i < 200 && got.status === EDEADSRCDST; i++) {
     yield* sleep(ctx, 5);
     got = yield* dsRetrieveU32(ctx, key);
   }
@@ -294,5 +294,29 @@ describe("DS survives its own crash", () => {
     expect(m.console).not.toContain("journal full");
     expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
     m.check();
+  });
+
+  test("a store too big for its journal: DS goes on without it; after a restart RS names everyone again", () => {
+    const steps: [string, unknown, unknown][] = [];
+    const pub = service("pub", 11, function* (ctx) {
+      const big = malloc(ctx, 6000, 8);
+      steps.push(["small", yield* dsPublishU32(ctx, "small", 1), OK]);
+      steps.push(["big", yield* dsPublishMem(ctx, "big", big, 6000), OK]);
+      steps.push(["retrieve", yield* dsRetrieveU32(ctx, "small"), { status: OK, value: 1 }]);
+      const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
+      steps.push(["kill ds", r.status, OK]);
+      // A fresh DS: the entries are gone, but RS published the labels again, so pub still has
+      // a name and may publish.
+      steps.push(["gone", (yield* retrieveAfterRestart(ctx, "small")).status, ESRCH]);
+      steps.push(["own label", (yield* dsRetrieveLabelEndpt(ctx, "pub")).endpoint, 11]);
+      steps.push(["publish", yield* dsPublishU32(ctx, "small", 2), OK]);
+    });
+    const m = full([pub], { ds: { journalBytes: 4096 } });
+    runUntil(m, () => steps.length >= 7, 10_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(steps).toHaveLength(7);
+    expect(m.console).toContain("journal full (4088 bytes): DS will not survive a restart");
+    expect(m.console).not.toContain("ds: restored");
   });
 });
