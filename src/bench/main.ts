@@ -19,6 +19,7 @@ import {
   vmForkExit,
   vmPagefault,
 } from "./workloads.ts";
+import { dsNotifyFanout100, dsPublishRetrieveU32, dsRetrieve100k } from "./ds_workloads.ts";
 
 const PINGPONG = "host.generator_pingpong";
 const FIGURES = [
@@ -28,6 +29,9 @@ const FIGURES = [
   "vm.pagefault",
   "vm.cow_fault",
   "vm.fork_exit",
+  "ds.publish_retrieve_u32",
+  "ds.retrieve_100k",
+  "ds.notify_fanout_100",
   "boot.to_idle",
   "pm.fork_exec_exit_wait",
   "rs.restart_latency",
@@ -78,6 +82,19 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
   if (want("vm.fork_exit")) {
     log("vm.fork_exit…");
     out.push(measureAlone(vmForkExit(), plan)); // boots its machine: only when wanted
+  }
+  // DS requests are bounded by the SENDREC round trips they make.
+  for (const [name, make] of [
+    ["ds.publish_retrieve_u32", dsPublishRetrieveU32],
+    ["ds.retrieve_100k", dsRetrieve100k],
+  ] as const) {
+    if (!want(name)) continue;
+    log(`${name}…`);
+    out.push(measureBeside(make(), sendrecRoundtrip(), plan));
+  }
+  if (want("ds.notify_fanout_100")) {
+    log("ds.notify_fanout_100…");
+    out.push(measureAlone(dsNotifyFanout100(), plan)); // µs: no ns lower bound beside it
   }
   if (want("pm.fork_exec_exit_wait")) {
     log("pm.fork_exec_exit_wait…");

@@ -6,6 +6,8 @@ import { PROGRAM_NAME_MAX } from "../include/kcall.ts";
 import type { Program } from "../include/trap.ts";
 import { EXEC_IMAGE_PAGES_MAX } from "../include/vm.ts";
 import type { BootImageEntry } from "./image.ts";
+import { DS_LIMIT_RANGES } from "../servers/ds/limits.ts";
+import type { DsArgs } from "../servers/ds/limits.ts";
 
 /** A program exec can start: the generator function and the size of its loaded image. */
 export interface ProgramSpec {
@@ -53,6 +55,14 @@ export interface BootOptions {
    * file system holds them. Default: none.
    */
   readonly programs?: Readonly<Record<string, ProgramSpec>>;
+  /**
+   * DS's limits (passed to it as argv words): `maxKeyLen` (bytes incl. the NUL, 2..1024,
+   * default 80), `maxEntries` (default 64), `maxSubs` (default 128), `maxBlob` (bytes of a
+   * STR/MEM value, default 65536), `nrSnapshots` (per MAP entry, default 5), `journalBytes`
+   * (the journal that keeps DS's store across its restart, 0..64 MiB, 0 = none, default
+   * 256 KiB).
+   */
+  readonly ds?: Partial<DsArgs>;
 }
 
 export type ResolvedOptions = Required<BootOptions>;
@@ -112,6 +122,7 @@ export function resolveOptions(
   }
   return {
     programs: checkPrograms(o.programs),
+    ds: checkDs(o.ds),
     memoryBytes,
     seed: intOption("seed", o.seed, 1, 0, Number.MAX_SAFE_INTEGER),
     nrProcs,
@@ -157,4 +168,22 @@ function checkPrograms(
     }
   }
   return programs;
+}
+
+/** Validates the `ds` option; throws an Error naming the option and the bad limit. */
+function checkDs(ds: Partial<DsArgs> | undefined): Partial<DsArgs> {
+  if (ds === undefined) return {};
+  if (typeof ds !== "object" || ds === null || Array.isArray(ds)) {
+    throw new Error("Invalid boot option ds: expected an object of DS limits");
+  }
+  for (const [name, v] of Object.entries(ds)) {
+    if (!Object.hasOwn(DS_LIMIT_RANGES, name)) {
+      throw new Error(
+        `Invalid boot option ds.${name}: unknown limit (expected ${Object.keys(DS_LIMIT_RANGES).join(", ")})`,
+      );
+    }
+    if (v === undefined) continue;
+    intOption(`ds.${name}`, v, 0, ...DS_LIMIT_RANGES[name as keyof DsArgs]);
+  }
+  return ds;
 }

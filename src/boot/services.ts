@@ -1,6 +1,7 @@
 /** Boot image entries of the system servers that exist so far. */
-import { INIT_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
-import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT } from "../include/rs.ts";
+import { DS_PROC_NR, INIT_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
+import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT, SF_USE_COPY } from "../include/rs.ts";
+import { dsMain } from "../servers/ds/main.ts";
 import { rsMain } from "../servers/rs/main.ts";
 import { initMain } from "../servers/init/main.ts";
 import { pmMain } from "../servers/pm/main.ts";
@@ -58,3 +59,17 @@ export const pmEntry: BootImageEntry = {
 export function initEntry(argv: readonly string[] = []): BootImageEntry {
   return { name: "init", slot: INIT_PROC_NR, program: initMain, priv: "user", argv, dataPages: 4 };
 }
+
+/**
+ * DS, the data store, in its fixed slot. RS initialises it synchronously (SF_SYNCH_BOOT), right
+ * after VM, and publishes the boot services' labels as soon as it is up; RS keeps a copy to
+ * restart it. Its limits are argv words the boot loader adds from the boot option `ds`.
+ */
+export const dsEntry: BootImageEntry = {
+  name: "ds",
+  slot: DS_PROC_NR,
+  program: dsMain,
+  priority: 3,
+  dataPages: 16,
+  sysFlags: SF_NEED_COPY | SF_USE_COPY | SF_SYNCH_BOOT,
+};

@@ -4,7 +4,7 @@
  * the client grants DS access to its key buffer. MINIX: include/minix/ds.h, com.h
  * (MINIX-SPEC §5).
  */
-import { defineLayout } from "./message.ts";
+import { defineLayout, type FieldKind, type Fields, type Layout } from "./message.ts";
 
 export const DS_RQ_BASE = 0x800;
 
@@ -65,16 +65,86 @@ export const NR_DS_SNAPSHOT = 5;
 /** Largest MEM/STR value in bytes (not limited in MINIX beyond memory). */
 export const DS_MAX_BLOB = 64 * 1024;
 
+/** Largest STR/MEM blob and total entries the boot options may ask for. */
+export const DS_MAX_BLOB_LIMIT = 16 << 20;
+export const DS_MAX_ENTRIES_LIMIT = 1 << 20;
+export const DS_MAX_SUBS_LIMIT = 4096;
+export const DS_MAX_KEYLEN_LIMIT = 1024;
+
 /**
- * The message of every request and reply (`mess_2`): DS_KEY_GRANT, DS_KEY_LEN (including
- * the NUL), DS_FLAGS, DS_VAL (a value or a grant id), DS_VAL_LEN, DS_NR_SNAPSHOT, DS_OWNER.
+ * Every request starts with the key grant: DS_KEY_GRANT, a grant of the caller's key buffer
+ * to DS, and DS_KEY_LEN, its length in bytes including the NUL (2..maxKeyLen). For DS_CHECK
+ * and DS_RETRIEVE_LABEL the buffer is writable and DS writes a key back into it.
  */
-export const DS_MSG = defineLayout({
-  keyGrant: "i32",
-  keyLen: "i32",
-  flags: "i32",
-  val: "u32",
-  valLen: "u32",
-  nrSnapshot: "i32",
-  owner: "endpoint",
-});
+const KEY = { keyGrant: "i32", keyLen: "i32" } as const;
+const NOTHING = defineLayout({});
+
+/**
+ * The requests (SENDREC to DS; DS answers with `m_type` = status and the reply fields). Field
+ * names are MINIX's: `flags` DS_FLAGS, `val` DS_VAL (a value or a grant id), `valLen`
+ * DS_VAL_LEN, `nrSnapshot` DS_NR_SNAPSHOT, `owner` DS_OWNER.
+ */
+export const DS_CALLS = {
+  /** Store a value: U32/LABEL `val`; STR/MEM a read grant `val` of `valLen` bytes; MAP a
+   * read+map grant `val` of `valLen` bytes (page-aligned). DSF_OVERWRITE replaces. */
+  DS_PUBLISH: {
+    nr: DS_CALL_NR.DS_PUBLISH,
+    req: defineLayout({ ...KEY, flags: "u32", val: "u32", valLen: "u32" }),
+    reply: NOTHING,
+  },
+  /** Fetch a value: U32/LABEL in `val`; STR/MEM/MAP copies into the write grant `val` of
+   * `valLen` bytes (the copied length comes back); MAP with DSMF_MAP_MAPPED answers a grant. */
+  DS_RETRIEVE: {
+    nr: DS_CALL_NR.DS_RETRIEVE,
+    req: defineLayout({ ...KEY, flags: "u32", val: "u32", valLen: "u32", nrSnapshot: "i32" }),
+    reply: defineLayout({ val: "u32", valLen: "u32" }),
+  },
+  /** Subscribe to keys matching the pattern in the key buffer (type filter in `flags`). */
+  DS_SUBSCRIBE: {
+    nr: DS_CALL_NR.DS_SUBSCRIBE,
+    req: defineLayout({ ...KEY, flags: "u32" }),
+    reply: NOTHING,
+  },
+  /** The next changed entry: its key into the key buffer, its type and owner in the reply. */
+  DS_CHECK: {
+    nr: DS_CALL_NR.DS_CHECK,
+    req: defineLayout({ ...KEY }),
+    reply: defineLayout({ flags: "u32", owner: "endpoint" }),
+  },
+  /** Delete the entry (key, type in `flags`); only its owner may. */
+  DS_DELETE: {
+    nr: DS_CALL_NR.DS_DELETE,
+    req: defineLayout({ ...KEY, flags: "u32" }),
+    reply: NOTHING,
+  },
+  /** Keep a snapshot of a MAP entry's current contents; its index comes back. */
+  DS_SNAPSHOT: {
+    nr: DS_CALL_NR.DS_SNAPSHOT,
+    req: defineLayout({ ...KEY }),
+    reply: defineLayout({ nrSnapshot: "i32" }),
+  },
+  /** The label naming endpoint `val`, written into the key buffer. */
+  DS_RETRIEVE_LABEL: {
+    nr: DS_CALL_NR.DS_RETRIEVE_LABEL,
+    req: defineLayout({ ...KEY, val: "endpoint" }),
+    reply: NOTHING,
+  },
+} as const satisfies {
+  [K in DsCallName]: {
+    nr: (typeof DS_CALL_NR)[K];
+    req: Layout<typeof KEY & Readonly<Record<string, FieldKind>>>;
+    reply: Layout<Readonly<Record<string, FieldKind>>>;
+  };
+};
+
+export type DsReq<K extends DsCallName> = Fields<(typeof DS_CALLS)[K]["req"]["fields"]>;
+export type DsReply<K extends DsCallName> = Fields<(typeof DS_CALLS)[K]["reply"]["fields"]>;
+
+/** The request named by `m_type`, if DS serves it. */
+export function dsCallName(type: number): DsCallName | undefined {
+  if (type < DS_RQ_BASE || type > DS_CALL_NR.DS_RETRIEVE_LABEL) return undefined;
+  return DS_NAMES[type - DS_RQ_BASE];
+}
+const DS_NAMES: readonly DsCallName[] = (Object.keys(DS_CALL_NR) as DsCallName[]).sort(
+  (a, b) => DS_CALL_NR[a] - DS_CALL_NR[b],
+);

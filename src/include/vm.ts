@@ -67,6 +67,7 @@ export const VM_CALL_NR = {
   VM_NOTIFY_SIG: VM_RQ_BASE + 39,
   VM_INFO: VM_RQ_BASE + 40,
   VM_WATCH_EXIT: VM_RQ_BASE + 43,
+  VM_KEEP: VM_RQ_BASE + 44,
 } as const;
 export type VmCallName = keyof typeof VM_CALL_NR;
 export const VM_BRK = VM_CALL_NR.VM_BRK;
@@ -99,6 +100,7 @@ export const VM_PRIVILEGED_CALLS: ReadonlySet<VmCallName> = new Set<VmCallName>(
   "VM_QUERY_EXIT",
   "VM_NOTIFY_SIG",
   "VM_WATCH_EXIT",
+  "VM_KEEP",
 ]);
 
 /** The call named by `m_type`, if VM serves it. */
@@ -246,6 +248,19 @@ export const VM_CALLS = {
   },
   /** VM_WE_EP: the IPC server asks to hear of this process's signals and exit. */
   VM_WATCH_EXIT: { req: defineLayout({ endpoint: "endpoint" }), reply: defineLayout({}) },
+  /**
+   * Not MINIX's: memory that outlives its process (DS keeps its store there across a
+   * restart). `key` names a set of frames VM holds one reference each on. Unknown key and
+   * `size` > 0: the caller's mmap region starting at `addr` of exactly `size` bytes (page
+   * rounded) becomes shared, every page present, and VM keeps its frames under `key`. Known
+   * key: the frames are mapped into the caller at `addr` (0: VM chooses) as a shared
+   * writable region. `size` 0: VM lets go of the key's frames. Reply: the address, the kept
+   * size in bytes, and `fresh` 1 when the key was new.
+   */
+  VM_KEEP: {
+    req: defineLayout({ addr: "vir", size: "u32", key: "u32" }),
+    reply: defineLayout({ addr: "vir", fresh: "u32", size: "u32" }),
+  },
   /**
    * Statistics (MINIX VM_INFO copies `vm_stats_info` / `vm_usage_info` to a buffer; here they
    * fit in the reply): physical frames, faults and memory requests served, and the caller's

@@ -59,12 +59,20 @@ describe("DsStore publish and retrieve", () => {
     expect(s.retrieve("a", "k", DSF_TYPE_STR)).toBe(ESRCH);
   });
 
-  test("a stored blob is a copy of the caller's bytes", () => {
+  test("the store keeps the blob it is given and releases it when replaced or deleted", () => {
     const s = fresh();
     const v = bytes("ok, this is a string");
+    const w = bytes("longer than before, much longer");
     expect(s.publish("a", "m", DSF_TYPE_MEM, 0, v, new Set())).toBe(OK);
-    v[0] = 0;
-    expect(s.get("m", DSF_TYPE_MEM)!.data).toEqual(bytes("ok, this is a string"));
+    expect(s.get("m", DSF_TYPE_MEM)!.data).toBe(v);
+    expect(s.released).toEqual([]);
+    expect(s.publish("a", "m", DSF_TYPE_MEM, DSF_OVERWRITE, w, new Set())).toBe(OK);
+    expect(s.released).toEqual([{ type: DSF_TYPE_MEM, blob: v }]);
+    expect(s.delete("a", "m", DSF_TYPE_MEM, new Set())).toBe(OK);
+    expect(s.released).toEqual([
+      { type: DSF_TYPE_MEM, blob: v },
+      { type: DSF_TYPE_MEM, blob: w },
+    ]);
   });
 
   test("callers without a name cannot publish or delete; only RS publishes labels", () => {
@@ -118,7 +126,9 @@ describe("DsStore publish and retrieve", () => {
     expect(s.publish("a", "m", DSF_TYPE_MEM, 0, bytes("12345"), n)).toBe(E2BIG);
     expect(s.publish("a", "m", DSF_TYPE_MEM, 0, 5, n)).toBe(EINVAL);
     expect(s.publish("a", "u", DSF_TYPE_U32, 0, bytes("x"), n)).toBe(EINVAL);
-    expect(s.publish("a", "map", DSF_TYPE_MAP, DSF_OVERWRITE, 4096, n)).toBe(EINVAL);
+    expect(s.publish("a", "map", DSF_TYPE_MAP, DSF_OVERWRITE, new Uint8Array(4096), n)).toBe(
+      EINVAL,
+    );
     expect(s.publish("a", "x", DSF_TYPE_U32, 0, 1, n)).toBe(ENOSPC);
     expect(s.size).toBe(3);
   });
@@ -213,7 +223,7 @@ describe("DsStore snapshots", () => {
   test("a ring of nrSnapshots: the last five indices are valid", () => {
     const s = fresh();
     const n = new Set<string>();
-    expect(s.publish("a", "map", DSF_TYPE_MAP, 0, 4096, n)).toBe(OK);
+    expect(s.publish("a", "map", DSF_TYPE_MAP, 0, new Uint8Array(4096), n)).toBe(OK);
     expect(s.snapshot("b", "nope", new Uint8Array(1))).toBe(ESRCH);
     for (let i = 0; i < 12; i++) expect(s.snapshot("a", "map", new Uint8Array([i]))).toBe(i);
     const e = s.get("map", DSF_TYPE_MAP)!;

@@ -20,6 +20,7 @@ import {
   DSF_PRIV_SUBSCRIBE,
   DSF_TYPE_LABEL,
   DSF_TYPE_MAP,
+  DSF_TYPE_MEM,
   DSF_TYPE_U32,
   type DsType,
 } from "../../include/ds.ts";
@@ -39,43 +40,67 @@ export interface DsLimits {
 /** The label that owns boot-service labels and is the only one that may publish labels. */
 export const RS_LABEL = "rs";
 
-/** A value: a number for U32 and LABEL, bytes for STR and MEM, the mapped length for MAP. */
-export type DsValue = number | Uint8Array;
+/**
+ * A blob: the bytes of a STR, MEM or MAP value or of a snapshot. The store only needs its
+ * length; the server's blobs are buffers in DS's own memory (an address and a length).
+ */
+export interface DsBlob {
+  readonly length: number;
+}
 
-export interface DsEntry {
+/** A value: a number for U32 and LABEL, a blob for STR, MEM and MAP. */
+export type DsValue<B extends DsBlob = Uint8Array> = number | B;
+
+/** A blob the store no longer references (replaced, deleted, or a dropped snapshot). */
+export interface DsReleased<B extends DsBlob> {
+  /** The type of the entry it belonged to (a snapshot counts as MEM). */
+  readonly type: DsType;
+  readonly blob: B;
+}
+
+export interface DsEntry<B extends DsBlob = Uint8Array> {
   readonly index: number;
   readonly key: string;
   readonly type: DsType;
   /** DSF_PRIV_* bits. */
   readonly flags: number;
   readonly owner: string;
-  /** U32 and LABEL values; for MAP the mapped length. */
+  /** U32 and LABEL values. */
   readonly num: number;
-  /** STR and MEM contents. */
-  readonly data: Uint8Array;
+  /** STR, MEM and MAP contents (undefined for U32 and LABEL). */
+  readonly data: B | undefined;
   /** MAP: the snapshot ring (slot = index mod nrSnapshots) and the last index, -1 at first. */
-  readonly snapshots: (Uint8Array | undefined)[];
+  readonly snapshots: readonly (B | undefined)[];
   readonly sindex: number;
 }
 
-interface Entry {
+interface Entry<B extends DsBlob> {
   index: number;
   key: string;
   type: DsType;
   flags: number;
   owner: string;
   num: number;
-  data: Uint8Array;
-  snapshots: (Uint8Array | undefined)[];
+  data: B | undefined;
+  snapshots: (B | undefined)[];
   sindex: number;
 }
 
 interface Subscription {
   readonly owner: string;
+  readonly source: string;
   readonly pattern: RE2JS;
   readonly typeMask: number;
   /** Indices of entries changed since the owner's last DS_CHECK. */
   readonly changed: Set<number>;
+}
+
+/** A subscription as DS journals it: owner, pattern, type filter, pending entries in order. */
+export interface DsSubscriptionInfo {
+  readonly owner: string;
+  readonly pattern: string;
+  readonly typeMask: number;
+  readonly pending: readonly { readonly key: string; readonly type: DsType }[];
 }
 
 /** What DS_CHECK reports: the next changed entry. */
@@ -85,16 +110,19 @@ export interface DsChange {
   readonly owner: string;
 }
 
-const EMPTY = new Uint8Array(0);
-
-export class DsStore {
+export class DsStore<B extends DsBlob = Uint8Array> {
   readonly limits: DsLimits;
-  readonly #entries: (Entry | undefined)[] = [];
+  /**
+   * Blobs the store let go of since the owner last emptied this list: the server frees their
+   * memory (and unmaps a MAP entry's pages).
+   */
+  readonly released: DsReleased<B>[] = [];
+  readonly #entries: (Entry<B> | undefined)[] = [];
   readonly #free: number[] = [];
   /** `${type}:${key}` → entry. */
-  readonly #byKey = new Map<string, Entry>();
+  readonly #byKey = new Map<string, Entry<B>>();
   /** Endpoint → LABEL entry. */
-  readonly #labelByEp = new Map<number, Entry>();
+  readonly #labelByEp = new Map<number, Entry<B>>();
   readonly #subs = new Map<string, Subscription>();
   #count = 0;
 
@@ -126,13 +154,40 @@ export class DsStore {
     return e === undefined ? undefined : (e.num as Endpoint);
   }
 
-  get(key: string, type: DsType): DsEntry | undefined {
+  get(key: string, type: DsType): DsEntry<B> | undefined {
     return this.#byKey.get(slot(type, key));
   }
 
   /** Every entry in index order (for inspection). */
-  *entries(): IterableIterator<DsEntry> {
+  *entries(): IterableIterator<DsEntry<B>> {
     for (const e of this.#entries) if (e !== undefined) yield e;
+  }
+
+  /** Every check of `publish` (below), changing nothing: OK or the error it would return. */
+  checkPublish(
+    caller: string | undefined,
+    key: string,
+    type: DsType,
+    flags: number,
+    value: DsValue<B>,
+  ): number {
+    if (caller === undefined) return EPERM;
+    if (type === DSF_TYPE_LABEL && caller !== RS_LABEL) return EPERM;
+    if (!this.validKey(key)) return EINVAL;
+    const overwrite = (flags & DSF_OVERWRITE) !== 0;
+    if (type === DSF_TYPE_MAP && overwrite) return EINVAL;
+    const numeric = typeof value === "number";
+    if (numeric !== (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL)) return EINVAL;
+    if (!numeric && type !== DSF_TYPE_MAP && value.length > this.limits.maxBlob) return E2BIG;
+    // A label is found by its key, else by its value (labels are unique both ways).
+    let old = this.#byKey.get(slot(type, key));
+    const sameEp = type === DSF_TYPE_LABEL ? this.#labelByEp.get(value as number) : undefined;
+    if (old === undefined) old = sameEp;
+    else if (sameEp !== undefined && sameEp !== old) return EEXIST;
+    if (old !== undefined && !overwrite) return EEXIST;
+    if (old !== undefined && !this.#auth(old, caller, DSF_PRIV_OVERWRITE)) return EPERM;
+    if (old === undefined && this.#count >= this.limits.maxEntries) return ENOSPC;
+    return OK;
   }
 
   /**
@@ -147,30 +202,14 @@ export class DsStore {
     key: string,
     type: DsType,
     flags: number,
-    value: DsValue,
+    value: DsValue<B>,
     notify: Set<string>,
   ): number {
-    // Check.
-    if (caller === undefined) return EPERM;
-    if (type === DSF_TYPE_LABEL && caller !== RS_LABEL) return EPERM;
-    if (!this.validKey(key)) return EINVAL;
-    const overwrite = (flags & DSF_OVERWRITE) !== 0;
-    if (type === DSF_TYPE_MAP && overwrite) return EINVAL;
+    const r = this.checkPublish(caller, key, type, flags, value);
+    if (r !== OK) return r;
     const numeric = typeof value === "number";
-    if (numeric !== (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL || type === DSF_TYPE_MAP)) {
-      return EINVAL;
-    }
-    if (!numeric && value.length > this.limits.maxBlob) return E2BIG;
-    // A label is found by its key, else by its value (labels are unique both ways).
     let old = this.#byKey.get(slot(type, key));
-    const sameEp = type === DSF_TYPE_LABEL ? this.#labelByEp.get(value as number) : undefined;
-    if (old === undefined) old = sameEp;
-    else if (sameEp !== undefined && sameEp !== old) return EEXIST;
-    if (old !== undefined && !overwrite) return EEXIST;
-    if (old !== undefined && !this.#auth(old, caller, DSF_PRIV_OVERWRITE)) return EPERM;
-    if (old === undefined && this.#count >= this.limits.maxEntries) return ENOSPC;
-
-    // Act.
+    if (old === undefined && type === DSF_TYPE_LABEL) old = this.#labelByEp.get(value as number);
     const e = old ?? this.#alloc(key, type);
     if (e.key !== key) this.#rekey(e, key, notify);
     if (type === DSF_TYPE_LABEL) {
@@ -178,15 +217,18 @@ export class DsStore {
       this.#labelByEp.set(value as number, e);
     }
     e.flags = flags & DSF_MASK_INTERNAL & ~DSF_MASK_TYPE & ~DSF_IN_USE;
-    e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : caller;
+    e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : (caller ?? RS_LABEL);
     if (numeric) e.num = value >>> 0;
-    else e.data = value.slice();
+    else {
+      if (e.data !== undefined) this.released.push({ type: e.type, blob: e.data });
+      e.data = value;
+    }
     this.#changed(e, true, notify);
     return OK;
   }
 
   /** DS_RETRIEVE (§5.5): the entry, or ESRCH (missing) / EPERM (private to its owner). */
-  retrieve(caller: string | undefined, key: string, type: DsType): DsEntry | number {
+  retrieve(caller: string | undefined, key: string, type: DsType): DsEntry<B> | number {
     if (!this.validKey(key)) return EINVAL;
     const e = this.#byKey.get(slot(type, key));
     if (e === undefined) return ESRCH;
@@ -241,6 +283,7 @@ export class DsStore {
     }
     const sub: Subscription = {
       owner: caller,
+      source: pattern,
       pattern: re,
       typeMask: flags & DSF_MASK_TYPE,
       changed: new Set(),
@@ -257,16 +300,17 @@ export class DsStore {
 
   /**
    * DS_CHECK (§5.9): the lowest-numbered entry changed since the last check, which is then
-   * no longer pending. ESRCH without a name or a subscription, ENOENT when nothing changed.
+   * no longer pending (unless `take` is false: a peek). ESRCH without a name or a
+   * subscription, ENOENT when nothing changed.
    */
-  check(caller: string | undefined): DsChange | number {
+  check(caller: string | undefined, take = true): DsChange | number {
     if (caller === undefined) return ESRCH;
     const sub = this.#subs.get(caller);
     if (sub === undefined) return ESRCH;
     let lowest = -1;
     for (const i of sub.changed) if (lowest < 0 || i < lowest) lowest = i;
     if (lowest < 0) return ENOENT;
-    sub.changed.delete(lowest);
+    if (take) sub.changed.delete(lowest);
     const e = this.#entries[lowest]!;
     return { key: e.key, type: e.type, owner: e.owner };
   }
@@ -275,34 +319,96 @@ export class DsStore {
    * DS_SNAPSHOT (§5.9): keeps `contents` as the MAP entry's next snapshot in a ring of
    * `nrSnapshots` slots and returns its index. ESRCH (no such MAP entry), EPERM.
    */
-  snapshot(caller: string | undefined, key: string, contents: Uint8Array): number {
+  snapshot(caller: string | undefined, key: string, contents: B): number {
+    const next = this.snapshotSlot(caller, key);
+    if (typeof next === "number") return next;
+    if (next.reuse !== undefined) this.released.push({ type: DSF_TYPE_MEM, blob: next.reuse });
+    this.commitSnapshot(next.entry, contents);
+    return next.entry.sindex;
+  }
+
+  /**
+   * The first half of DS_SNAPSHOT, changing nothing: the MAP entry (ESRCH, EPERM) and the blob
+   * in the ring slot the next snapshot takes (to be reused), if any.
+   */
+  snapshotSlot(
+    caller: string | undefined,
+    key: string,
+  ): { entry: DsEntry<B>; reuse: B | undefined } | number {
+    if (!this.validKey(key)) return EINVAL;
     const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
     if (e === undefined) return ESRCH;
     if (!this.#auth(e, caller, DSF_PRIV_SNAPSHOT)) return EPERM;
+    return { entry: e, reuse: e.snapshots[(e.sindex + 1) % this.limits.nrSnapshots] };
+  }
+
+  /** The second half: `contents` becomes snapshot sindex+1 (the slot's old blob is the caller's). */
+  commitSnapshot(entry: DsEntry<B>, contents: B): void {
+    const e = this.#entries[entry.index];
+    if (e !== entry || e === undefined) return;
     e.sindex++;
-    e.snapshots[e.sindex % this.limits.nrSnapshots] = contents.slice();
-    return e.sindex;
+    e.snapshots[e.sindex % this.limits.nrSnapshots] = contents;
   }
 
   /** A kept snapshot of a MAP entry: the last `nrSnapshots` indices are valid. */
-  snapshotAt(e: DsEntry, index: number): Uint8Array | undefined {
+  snapshotAt(e: DsEntry<B>, index: number): B | undefined {
     if (!Number.isInteger(index) || index < 0 || index > e.sindex) return undefined;
     if (index <= e.sindex - this.limits.nrSnapshots) return undefined;
     return e.snapshots[index % this.limits.nrSnapshots];
   }
 
-  #auth(e: Entry, caller: string | undefined, perm: number): boolean {
+  /** Every subscription, pending changes lowest entry first (for DS's journal). */
+  *subscriptionList(): IterableIterator<DsSubscriptionInfo> {
+    for (const sub of this.#subs.values()) {
+      const pending = [...sub.changed]
+        .sort((a, b) => a - b)
+        .map((i) => this.#entries[i]!)
+        .map((e) => ({ key: e.key, type: e.type }));
+      yield { owner: sub.owner, pattern: sub.source, typeMask: sub.typeMask, pending };
+    }
+  }
+
+  /** Restores a pending change of `owner`'s subscription (journal replay); false if none. */
+  markPending(owner: string, key: string, type: DsType): boolean {
+    const sub = this.#subs.get(owner);
+    const e = this.#byKey.get(slot(type, key));
+    if (sub === undefined || e === undefined) return false;
+    sub.changed.add(e.index);
+    return true;
+  }
+
+  /** Labels of subscribers with pending changes (to wake after a restart). */
+  *pendingOwners(): IterableIterator<string> {
+    for (const sub of this.#subs.values()) if (sub.changed.size > 0) yield sub.owner;
+  }
+
+  /**
+   * Restores snapshot `index` of a MAP entry (journal replay): it becomes the latest if it is
+   * newer; the blob it replaces is released.
+   */
+  restoreSnapshot(key: string, index: number, blob: B): boolean {
+    const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
+    if (e === undefined || !Number.isInteger(index) || index < 0) return false;
+    const at = index % this.limits.nrSnapshots;
+    const old = e.snapshots[at];
+    if (old !== undefined) this.released.push({ type: DSF_TYPE_MEM, blob: old });
+    e.snapshots[at] = blob;
+    if (index > e.sindex) e.sindex = index;
+    return true;
+  }
+
+  #auth(e: Entry<B>, caller: string | undefined, perm: number): boolean {
     return (e.flags & perm) === 0 || caller === e.owner;
   }
 
-  #matches(sub: Subscription, e: Entry): boolean {
+  #matches(sub: Subscription, e: Entry<B>): boolean {
     if (sub.typeMask !== 0 && (sub.typeMask & e.type) === 0) return false;
     if (!this.#auth(e, sub.owner, DSF_PRIV_SUBSCRIBE)) return false;
     return sub.pattern.matches(e.key);
   }
 
   /** Marks `e` changed (set) or gone (clear) for every matching subscription. */
-  #changed(e: Entry, set: boolean, notify: Set<string>): void {
+  #changed(e: Entry<B>, set: boolean, notify: Set<string>): void {
     for (const sub of this.#subs.values()) {
       if (!this.#matches(sub, e)) continue;
       if (set) sub.changed.add(e.index);
@@ -311,16 +417,16 @@ export class DsStore {
     }
   }
 
-  #alloc(key: string, type: DsType): Entry {
+  #alloc(key: string, type: DsType): Entry<B> {
     const index = this.#free.pop() ?? this.#entries.length;
-    const e: Entry = {
+    const e: Entry<B> = {
       index,
       key,
       type,
       flags: 0,
       owner: "",
       num: 0,
-      data: EMPTY,
+      data: undefined,
       snapshots: [],
       sindex: -1,
     };
@@ -331,15 +437,19 @@ export class DsStore {
   }
 
   /** A label renamed by an overwrite: subscribers of the old name see it go. */
-  #rekey(e: Entry, key: string, notify: Set<string>): void {
+  #rekey(e: Entry<B>, key: string, notify: Set<string>): void {
     this.#changed(e, false, notify);
     this.#byKey.delete(slot(e.type, e.key));
     e.key = key;
     this.#byKey.set(slot(e.type, key), e);
   }
 
-  #remove(e: Entry, notify: Set<string>): void {
+  #remove(e: Entry<B>, notify: Set<string>): void {
     this.#changed(e, false, notify);
+    if (e.data !== undefined) this.released.push({ type: e.type, blob: e.data });
+    for (const snap of e.snapshots) {
+      if (snap !== undefined) this.released.push({ type: DSF_TYPE_MEM, blob: snap });
+    }
     this.#byKey.delete(slot(e.type, e.key));
     if (e.type === DSF_TYPE_LABEL && this.#labelByEp.get(e.num) === e) {
       this.#labelByEp.delete(e.num);

@@ -36,6 +36,7 @@ import { receive, send, type Syscall } from "../../lib/ipc.ts";
 import { sysGetimage } from "../../lib/libsys/sys_getinfo.ts";
 import { load } from "../../lib/mem.ts";
 import { decodeName } from "../../lib/rs.ts";
+import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { newRproc, type PrivSpec, type Rproc } from "./rproc.ts";
 import type { RsState } from "./state.ts";
 
@@ -160,6 +161,7 @@ export function* bootServices(rs: RsState): Syscall<boolean> {
       yield* rs.panic(`boot service ${rp.label} failed to initialise`);
       return false;
     }
+    if ((rp.sysFlags & SF_SYNCH_BOOT) !== 0 && isDs(rp)) yield* dsLabelsAll(rs, rp);
   }
   return true;
 }

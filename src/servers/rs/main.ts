@@ -29,6 +29,7 @@ import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts"
 import { sysSetalarm } from "../../lib/libsys/sys_misc.ts";
 import { ANY } from "../../include/endpoint.ts";
 import { bootServices } from "./boot.ts";
+import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { doPeriod, kill, lateReply, manageSignals } from "./manager.ts";
 import { rsReap } from "./pm_calls.ts";
 import { rsCalls, type RsAnswer } from "./requests.ts";
@@ -134,6 +135,7 @@ function* initReply(rs: RsState, from: Endpoint, result: number): Syscall<void> 
   rp.aliveTm = rs.now;
   rp.checkTm = rs.now;
   yield* answer(rs, from, OK);
+  if (isDs(rp)) yield* dsLabelsAll(rs, rp);
   yield* lateReply(rs, rp, OK);
 }
 

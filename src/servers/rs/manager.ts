@@ -52,6 +52,8 @@ import { notify, sendnb, type Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysExit } from "../../lib/libsys/sys_misc.ts";
 import { sendInit } from "./boot.ts";
+import { dsLabelDown, dsLabelUp } from "./ds_labels.ts";
+import { rsVmPriv } from "./vm_priv.ts";
 import {
   rsEndksig,
   rsGetksig,
@@ -123,6 +125,7 @@ export function* terminate(rs: RsState, rp: Rproc): Syscall<void> {
       return;
     }
     yield* lateReply(rs, rp, OK);
+    yield* dsLabelDown(rs, rp);
     rs.table.remove(rp);
     return;
   }
@@ -169,6 +172,7 @@ export function* restart(rs: RsState, rp: Rproc): Syscall<void> {
   }
   yield* rs.print(`service ${rp.label} cannot be restarted (${r})`);
   yield* lateReply(rs, rp, r);
+  yield* dsLabelDown(rs, rp);
   rs.table.remove(rp);
 }
 
@@ -194,6 +198,8 @@ export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   rp.endpoint = child.endpoint;
   rp.pid = child.pid;
   rp.flags |= RS_IN_USE | RS_ACTIVE;
+  if (old !== NONE) yield* rsVmPriv(rs, rp, old);
+  yield* dsLabelUp(rs, rp);
   if (type === SEF_INIT_RESTART) {
     yield* rs.print(
       `restarted ${rp.label}: endpoint ${old === NONE ? "-" : old} -> ${child.endpoint}`,

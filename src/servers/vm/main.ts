@@ -65,6 +65,7 @@ import { doFork } from "./fork.ts";
 import { doBrk, doInfo, doMmap, doMunmap, type VmResult } from "./mmap.ts";
 import { VmSanityError } from "./physmem.ts";
 import { doGetphys, doGetref, doRemap, doShmUnmap } from "./shm.ts";
+import { doKeep } from "./keep.ts";
 import { Vm, WindowAccess } from "./vm.ts";
 import { doNotifySig, doQueryExit, doWatchExit } from "./watch.ts";
 
@@ -177,6 +178,7 @@ const vmCalls = {
   VM_QUERY_EXIT: doQueryExit, // the IPC server drains exits and signals (privileged)
   VM_NOTIFY_SIG: doNotifySig, // PM: a process was signalled or exited (privileged)
   VM_WATCH_EXIT: doWatchExit, // the IPC server watches a client (privileged)
+  VM_KEEP: doKeep, // memory that outlives its process (DS's journal; privileged)
 } satisfies { [K in VmCallName]: VmHandler<K> };
 
 /** A call from a process: decode, handle, flush the TLB if needed, reply. */

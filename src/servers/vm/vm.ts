@@ -157,6 +157,8 @@ export class Vm implements FrameSource {
    */
   readonly bootMapped = new Map<number, BootMapped>();
   readonly stats: VmStats = { faults: 0, memreqs: 0, copies: 0 };
+  /** VM_KEEP: frames VM holds one reference each on, by key (keep.ts). */
+  readonly kept = new Map<number, readonly number[]>();
   /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
   readonly reservedFrames: number;
   /** Page-table entries were removed since the last {@link takeTlbFlush}. */
@@ -492,7 +494,7 @@ export class Vm implements FrameSource {
    * Sanity checks (MINIX SANITYCHECK, MINIX-SPEC §8.1, §8.3): the free lists are consistent;
    * the loader's frames are never free; page-table frames belong to one table each and are
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
-   * page-table entries mapping it, and it is free exactly when that number is 0 (no leak, no
+   * page-table entries mapping it plus the references VM_KEEP holds, and it is free exactly when that number is 0 (no leak, no
    * use after free); every mapped page lies in a region and is writable only by the writable
    * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
    * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
@@ -546,6 +548,9 @@ export class Vm implements FrameSource {
           }
         }
       }
+    }
+    for (const frames of this.kept.values()) {
+      for (const pa of frames) counts[pa / PAGE] = (counts[pa / PAGE] ?? 0) + 1;
     }
     for (let f = this.reservedFrames; f < total; f++) {
       const refs = this.#refs[f] ?? 0;

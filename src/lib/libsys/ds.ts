@@ -1,0 +1,451 @@
+/**
+ * The DS client library (MINIX lib/libsys/ds.c, MINIX-SPEC §5.11). Every call puts its key in
+ * the library's key buffer, which DS reads (and for DS_CHECK / DS_RETRIEVE_LABEL writes)
+ * through one key grant the library keeps for DS (MINIX makes and revokes one per call; a
+ * kept grant saves two grant-table updates per call and DS never sees anything but keys
+ * there). Data grants (STR/MEM values, MAP copies) are made for the one call and revoked
+ * before returning, except a published MAP's grant, which DS keeps using.
+ *
+ * DS is found at DS_PROC_NR. When a request cannot reach it (EDEADSRCDST, ECALLDENIED — DS
+ * died, or was restarted under a new endpoint) the library asks RS for "ds" (RS_LOOKUP) and
+ * retries once. RS itself tells the library DS's endpoint (`dsSetEndpoint`, no lookups).
+ */
+import { DS_PROC_NR, NONE, type Endpoint } from "../../include/endpoint.ts";
+import { E2BIG, ECALLDENIED, EDEADSRCDST, EINVAL, OK } from "../../include/errno.ts";
+import {
+  DS_CALLS,
+  DS_MAX_KEYLEN_LIMIT,
+  DSF_TYPE_LABEL,
+  DSF_TYPE_MAP,
+  DSF_TYPE_MEM,
+  DSF_TYPE_STR,
+  DSF_TYPE_U32,
+  DSMF_MAP_MAPPED,
+  type DsCallName,
+  type DsReply,
+  type DsReq,
+  type DsType,
+} from "../../include/ds.ts";
+import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
+import type { FieldKind, Layout } from "../../include/message.ts";
+import type { ProcessContext } from "../../include/trap.ts";
+import type { VirAddr } from "../../include/types.ts";
+import { sendrec, type Syscall } from "../ipc.ts";
+import { load, store } from "../mem.ts";
+import { rsLookup } from "../rs.ts";
+import { malloc } from "../runtime.ts";
+import { UMessage } from "../umessage.ts";
+import { cpfErrno, cpfGrantDirect, cpfRevoke } from "./safecopies.ts";
+import { sysSafemap } from "./sys_safemap.ts";
+
+const PAGE = 4096;
+/** The key buffer: the longest key a client can use, NUL included. */
+export const DS_KEYBUF = DS_MAX_KEYLEN_LIMIT;
+
+interface DsLib {
+  ep: Endpoint;
+  readonly lookup: boolean;
+  readonly um: UMessage;
+  readonly keyVa: VirAddr;
+  readonly keyBytes: Uint8Array;
+  /** The kept key grant and the DS endpoint it was made for. */
+  keyGrant: number;
+  keyGrantEp: Endpoint;
+  /** The key now in the buffer (skips rewriting it). */
+  lastKey: string | null;
+  lastKeyLen: number;
+  /** A data buffer for strings, grown on demand. */
+  strVa: VirAddr;
+  strCap: number;
+}
+
+const libs = new WeakMap<ProcessContext, DsLib>();
+
+function dsLib(ctx: ProcessContext): DsLib {
+  let s = libs.get(ctx);
+  if (s === undefined) {
+    s = {
+      ep: DS_PROC_NR,
+      lookup: true,
+      um: new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64)),
+      keyVa: malloc(ctx, DS_KEYBUF, 8),
+      keyBytes: new Uint8Array(DS_KEYBUF),
+      keyGrant: -1,
+      keyGrantEp: NONE,
+      lastKey: null,
+      lastKeyLen: 0,
+      strVa: 0 as VirAddr,
+      strCap: 0,
+    };
+    libs.set(ctx, s);
+  }
+  return s;
+}
+
+/**
+ * Tells the library where DS is; with `lookup` false it never asks RS (RS uses this: it
+ * must not send requests to itself).
+ */
+export function dsSetEndpoint(ctx: ProcessContext, ep: Endpoint, lookup = true): void {
+  const s = dsLib(ctx);
+  libs.set(ctx, { ...s, ep, lookup });
+}
+
+export interface DsResult<K extends DsCallName> {
+  readonly status: number;
+  readonly reply: DsReply<K>;
+}
+
+type Extra<K extends DsCallName> = Omit<DsReq<K>, "keyGrant" | "keyLen">;
+
+const encoder = new TextEncoder();
+
+/** Puts `key` + NUL in the key buffer; its length with the NUL, or E2BIG/EINVAL. */
+function* putKey(ctx: ProcessContext, s: DsLib, key: string | null): Syscall {
+  if (key === null) return DS_KEYBUF;
+  if (key === s.lastKey) return s.lastKeyLen;
+  const r = encoder.encodeInto(key, s.keyBytes);
+  if (r.read < key.length || r.written + 1 > DS_KEYBUF) return E2BIG;
+  if (r.written === 0) return EINVAL;
+  s.keyBytes[r.written] = 0;
+  yield* store(ctx, s.keyVa, s.keyBytes.subarray(0, r.written + 1));
+  s.lastKey = key;
+  s.lastKeyLen = r.written + 1;
+  return s.lastKeyLen;
+}
+
+/**
+ * One request: key grant, key, the request fields (`extra`, or `extra(ep)` when it makes data
+ * grants), SENDREC, `done()` (revokes them). `key` null: the key buffer is for DS to write
+ * into. Retries once after RS_LOOKUP. The hot path (u32, kept grant, same key) allocates
+ * no generator beyond the SENDREC and the message copies.
+ */
+function* request<K extends DsCallName>(
+  ctx: ProcessContext,
+  call: K,
+  key: string | null,
+  extra: Extra<K> | ((ep: Endpoint) => Syscall<Extra<K> | number>),
+  done?: (status: number) => Syscall<void>,
+): Syscall<DsResult<K>> {
+  const s = dsLib(ctx);
+  const def = DS_CALLS[call];
+  const replyLayout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
+  const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
+  const grantOff = def.req.offsets.keyGrant;
+  const lenOff = def.req.offsets.keyLen;
+  for (let attempt = 0; ; attempt++) {
+    const keyLen =
+      key === null ? DS_KEYBUF : key === s.lastKey ? s.lastKeyLen : yield* putKey(ctx, s, key);
+    if (keyLen < 0) return failed(call, keyLen);
+    if (s.keyGrantEp !== s.ep) {
+      if (s.keyGrant >= 0) yield* cpfRevoke(ctx, s.keyGrant);
+      s.keyGrant = yield* cpfGrantDirect(ctx, s.ep, s.keyVa, DS_KEYBUF, CPF_READ | CPF_WRITE);
+      if (s.keyGrant < 0) return failed(call, cpfErrno(ctx));
+      s.keyGrantEp = s.ep;
+    }
+    const more = typeof extra === "function" ? yield* extra(s.ep) : extra;
+    if (typeof more === "number") return failed(call, more);
+    const m = s.um.m;
+    m.set(def.nr, layout, more);
+    m.view.setInt32(grantOff, s.keyGrant, true);
+    m.view.setInt32(lenOff, keyLen, true);
+    yield* s.um.put();
+    const r = yield* sendrec(s.ep, s.um.va);
+    yield* s.um.get();
+    const status = r !== OK ? r : m.type;
+    if (done !== undefined) yield* done(status);
+    if ((r === EDEADSRCDST || r === ECALLDENIED) && attempt === 0 && s.lookup) {
+      const ep = yield* rsLookup(ctx, "ds");
+      if (ep >= 0 && ep !== s.ep) {
+        s.ep = ep as Endpoint;
+        continue;
+      }
+    }
+    return { status, reply: replyLayout.read(m.view) };
+  }
+}
+
+function failed<K extends DsCallName>(call: K, status: number): DsResult<K> {
+  const zero = new DataView(new ArrayBuffer(64));
+  return { status, reply: DS_CALLS[call].reply.read(zero) };
+}
+
+/** A data grant to DS made per call, revoked by `done`. */
+function withGrant(ctx: ProcessContext, addr: VirAddr, len: number, access: number) {
+  let gid = -1;
+  return {
+    *make(ep: Endpoint): Syscall {
+      if (len === 0) return 0;
+      gid = yield* cpfGrantDirect(ctx, ep, addr, len, access);
+      return gid < 0 ? cpfErrno(ctx) : gid;
+    },
+    *done(): Syscall<void> {
+      if (gid >= 0) yield* cpfRevoke(ctx, gid);
+      gid = -1;
+    },
+  };
+}
+
+/** The library's string buffer, at least `len` bytes. */
+function strBuf(ctx: ProcessContext, len: number): VirAddr {
+  const s = dsLib(ctx);
+  if (s.strCap < len) {
+    s.strCap = Math.max(len, 256);
+    s.strVa = malloc(ctx, s.strCap, 8);
+  }
+  return s.strVa;
+}
+
+// --- publish ---------------------------------------------------------------------------
+
+function* publishNum(ctx: ProcessContext, key: string, type: DsType, val: number, flags: number) {
+  const r = yield* request(ctx, "DS_PUBLISH", key, {
+    flags: flags | type,
+    val: val >>> 0,
+    valLen: 0,
+  });
+  return r.status;
+}
+
+/** `ds_publish_u32`. */
+export function dsPublishU32(ctx: ProcessContext, key: string, value: number, flags = 0): Syscall {
+  return publishNum(ctx, key, DSF_TYPE_U32, value, flags);
+}
+
+/** `ds_publish_label` (RS only). */
+export function dsPublishLabel(
+  ctx: ProcessContext,
+  label: string,
+  endpoint: Endpoint,
+  flags = 0,
+): Syscall {
+  return publishNum(ctx, label, DSF_TYPE_LABEL, endpoint, flags);
+}
+
+function* publishBlob(
+  ctx: ProcessContext,
+  key: string,
+  type: DsType,
+  addr: VirAddr,
+  len: number,
+  flags: number,
+): Syscall {
+  const g = withGrant(ctx, addr, len, CPF_READ);
+  const r = yield* request(
+    ctx,
+    "DS_PUBLISH",
+    key,
+    function* (ep) {
+      const gid = yield* g.make(ep);
+      return gid < 0 ? gid : { flags: flags | type, val: gid, valLen: len };
+    },
+    () => g.done(),
+  );
+  return r.status;
+}
+
+/** `ds_publish_mem`: `len` bytes at `addr`. */
+export function dsPublishMem(
+  ctx: ProcessContext,
+  key: string,
+  addr: VirAddr,
+  len: number,
+  flags = 0,
+): Syscall {
+  return publishBlob(ctx, key, DSF_TYPE_MEM, addr, len, flags);
+}
+
+/** `ds_publish_str`: the string and its NUL. */
+export function* dsPublishStr(ctx: ProcessContext, key: string, value: string, flags = 0): Syscall {
+  const bytes = encoder.encode(value + "\0");
+  const va = strBuf(ctx, bytes.length);
+  yield* store(ctx, va, bytes);
+  return yield* publishBlob(ctx, key, DSF_TYPE_STR, va, bytes.length, flags);
+}
+
+/**
+ * `ds_publish_map`: DS maps the page-aligned range read-only into its buffer, so it sees
+ * every later write. The grant is left to DS (not revoked). EINVAL if not page-aligned.
+ */
+export function* dsPublishMap(
+  ctx: ProcessContext,
+  key: string,
+  addr: VirAddr,
+  len: number,
+  flags = 0,
+): Syscall {
+  if (addr % PAGE !== 0 || len % PAGE !== 0 || len === 0) return EINVAL;
+  let gid = -1;
+  const r = yield* request(ctx, "DS_PUBLISH", key, function* (ep) {
+    if (gid >= 0) yield* cpfRevoke(ctx, gid);
+    gid = yield* cpfGrantDirect(ctx, ep, addr, len, CPF_READ | CPF_MAP);
+    return gid < 0 ? cpfErrno(ctx) : { flags: flags | DSF_TYPE_MAP, val: gid, valLen: len };
+  });
+  if (r.status !== OK && gid >= 0) yield* cpfRevoke(ctx, gid);
+  return r.status;
+}
+
+// --- retrieve --------------------------------------------------------------------------
+
+/** `ds_retrieve_u32`. */
+export function* dsRetrieveU32(
+  ctx: ProcessContext,
+  key: string,
+): Syscall<{ status: number; value: number }> {
+  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+    flags: DSF_TYPE_U32,
+    val: 0,
+    valLen: 0,
+    nrSnapshot: 0,
+  });
+  return { status: r.status, value: r.reply.val };
+}
+
+/** `ds_retrieve_label_endpt`: the endpoint a label names. */
+export function* dsRetrieveLabelEndpt(
+  ctx: ProcessContext,
+  label: string,
+): Syscall<{ status: number; endpoint: Endpoint }> {
+  const r = yield* request(ctx, "DS_RETRIEVE", label, {
+    flags: DSF_TYPE_LABEL,
+    val: 0,
+    valLen: 0,
+    nrSnapshot: 0,
+  });
+  return { status: r.status, endpoint: (r.status === OK ? r.reply.val | 0 : NONE) as Endpoint };
+}
+
+function* retrieveBlob(
+  ctx: ProcessContext,
+  key: string,
+  flags: number,
+  addr: VirAddr,
+  len: number,
+  nrSnapshot = 0,
+): Syscall<{ status: number; len: number }> {
+  const g = withGrant(ctx, addr, len, CPF_WRITE);
+  const r = yield* request(
+    ctx,
+    "DS_RETRIEVE",
+    key,
+    function* (ep) {
+      const gid = yield* g.make(ep);
+      return gid < 0 ? gid : { flags, val: gid, valLen: len, nrSnapshot };
+    },
+    () => g.done(),
+  );
+  return { status: r.status, len: r.status === OK ? r.reply.valLen : 0 };
+}
+
+/** `ds_retrieve_mem`: at most `len` bytes into `addr`; the length copied. */
+export function dsRetrieveMem(
+  ctx: ProcessContext,
+  key: string,
+  addr: VirAddr,
+  len: number,
+): Syscall<{ status: number; len: number }> {
+  return retrieveBlob(ctx, key, DSF_TYPE_MEM, addr, len);
+}
+
+/** `ds_retrieve_str`: at most `maxLen` bytes (NUL included) of the string. */
+export function* dsRetrieveStr(
+  ctx: ProcessContext,
+  key: string,
+  maxLen = 4096,
+): Syscall<{ status: number; value: string }> {
+  const va = strBuf(ctx, maxLen);
+  const r = yield* retrieveBlob(ctx, key, DSF_TYPE_STR, va, maxLen);
+  if (r.status !== OK) return { status: r.status, value: "" };
+  const bytes = new Uint8Array(r.len);
+  yield* load(ctx, va, bytes);
+  const end = bytes.indexOf(0);
+  return { status: OK, value: new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end)) };
+}
+
+/**
+ * `ds_retrieve_map`: DSMF_COPY_MAPPED / DSMF_COPY_SNAPSHOT copy at most `len` bytes into
+ * `addr`; DSMF_MAP_MAPPED maps DS's buffer read-only at `addr` (page-aligned; the length is
+ * clamped to DS's and rounded down to pages). The length copied or mapped.
+ */
+export function* dsRetrieveMap(
+  ctx: ProcessContext,
+  key: string,
+  addr: VirAddr,
+  len: number,
+  flags: number,
+  nrSnapshot = 0,
+): Syscall<{ status: number; len: number }> {
+  if ((flags & DSMF_MAP_MAPPED) === 0) {
+    return yield* retrieveBlob(ctx, key, flags | DSF_TYPE_MAP, addr, len, nrSnapshot);
+  }
+  if (addr % PAGE !== 0) return { status: EINVAL, len: 0 };
+  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+    flags: flags | DSF_TYPE_MAP,
+    val: 0,
+    valLen: len,
+    nrSnapshot,
+  });
+  if (r.status !== OK) return { status: r.status, len: 0 };
+  const n = Math.floor(Math.min(len, r.reply.valLen) / PAGE) * PAGE;
+  if (n === 0) return { status: EINVAL, len: 0 };
+  const st = yield* sysSafemap(ctx, dsLib(ctx).ep, r.reply.val, 0, addr, n, false);
+  return { status: st, len: st === OK ? n : 0 };
+}
+
+/** `ds_retrieve_label_name`: the label naming `endpoint`. */
+export function* dsRetrieveLabelName(
+  ctx: ProcessContext,
+  endpoint: Endpoint,
+): Syscall<{ status: number; name: string }> {
+  const r = yield* request(ctx, "DS_RETRIEVE_LABEL", null, { val: endpoint });
+  if (r.status !== OK) return { status: r.status, name: "" };
+  return { status: OK, name: yield* readKeyBuf(ctx) };
+}
+
+function* readKeyBuf(ctx: ProcessContext): Syscall<string> {
+  const s = dsLib(ctx);
+  s.lastKey = null;
+  yield* load(ctx, s.keyVa, s.keyBytes);
+  const end = s.keyBytes.indexOf(0);
+  return new TextDecoder().decode(s.keyBytes.subarray(0, end < 0 ? DS_KEYBUF : end));
+}
+
+// --- delete, subscribe, check, snapshot -----------------------------------------------
+
+/** `ds_delete_*`: delete (key, type); only the owner may. */
+export function* dsDelete(ctx: ProcessContext, key: string, type: DsType): Syscall {
+  return (yield* request(ctx, "DS_DELETE", key, { flags: type })).status;
+}
+export const dsDeleteU32 = (ctx: ProcessContext, key: string): Syscall =>
+  dsDelete(ctx, key, DSF_TYPE_U32);
+export const dsDeleteStr = (ctx: ProcessContext, key: string): Syscall =>
+  dsDelete(ctx, key, DSF_TYPE_STR);
+export const dsDeleteMem = (ctx: ProcessContext, key: string): Syscall =>
+  dsDelete(ctx, key, DSF_TYPE_MEM);
+export const dsDeleteMap = (ctx: ProcessContext, key: string): Syscall =>
+  dsDelete(ctx, key, DSF_TYPE_MAP);
+export const dsDeleteLabel = (ctx: ProcessContext, key: string): Syscall =>
+  dsDelete(ctx, key, DSF_TYPE_LABEL);
+
+/** `ds_subscribe`: keys matching `pattern` in full (RE2 syntax); type filter in `flags`. */
+export function* dsSubscribe(ctx: ProcessContext, pattern: string, flags = 0): Syscall {
+  return (yield* request(ctx, "DS_SUBSCRIBE", pattern, { flags })).status;
+}
+
+/** `ds_check`: the next changed entry (ENOENT when none). */
+export function* dsCheck(
+  ctx: ProcessContext,
+): Syscall<{ status: number; key: string; type: number; owner: Endpoint }> {
+  const r = yield* request(ctx, "DS_CHECK", null, {});
+  if (r.status !== OK) return { status: r.status, key: "", type: 0, owner: NONE };
+  return { status: OK, key: yield* readKeyBuf(ctx), type: r.reply.flags, owner: r.reply.owner };
+}
+
+/** `ds_snapshot_map`: freeze the MAP entry's contents; the snapshot's index. */
+export function* dsSnapshotMap(
+  ctx: ProcessContext,
+  key: string,
+): Syscall<{ status: number; index: number }> {
+  const r = yield* request(ctx, "DS_SNAPSHOT", key, {});
+  return { status: r.status, index: r.reply.nrSnapshot };
+}

@@ -1,0 +1,254 @@
+/**
+ * DS's requests (MINIX servers/ds/store.c `do_*`, MINIX-SPEC §5.4–5.9), one handler each; the
+ * table is checked complete against DS_CALLS. Every handler reads the key through the
+ * caller's key grant first (EINVAL for a bad length, the copy's error for a bad grant), finds
+ * the caller's name (the label naming its endpoint), checks everything in the store before
+ * anything changes, and answers with a status and the reply fields. Subscribers to wake and
+ * blobs to free are handled by the main loop after the handler.
+ */
+import { NONE, type Endpoint } from "../../include/endpoint.ts";
+import { EINVAL, ENOMEM, OK, ESRCH } from "../../include/errno.ts";
+import {
+  DSF_MASK_TYPE,
+  DSF_TYPE_LABEL,
+  DSF_TYPE_MAP,
+  DSF_TYPE_STR,
+  DSF_TYPE_U32,
+  DSMF_COPY_MAPPED,
+  DSMF_COPY_SNAPSHOT,
+  DSMF_MAP_MAPPED,
+  isDsType,
+  type DsCallName,
+  type DsReply,
+  type DsReq,
+  type DsType,
+} from "../../include/ds.ts";
+import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
+import { virAddr } from "../../include/types.ts";
+import type { Syscall } from "../../lib/ipc.ts";
+import { cpfGrantDirect, cpfErrno } from "../../lib/libsys/safecopies.ts";
+import { sysSafecopyFrom, sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
+import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
+import { store } from "../../lib/mem.ts";
+import { PAGE, type Blob } from "./blobs.ts";
+import { blobBytes, record } from "./persist.ts";
+import type { DsServer } from "./server.ts";
+
+export interface DsAnswer<K extends DsCallName> {
+  readonly status: number;
+  readonly reply?: DsReply<K>;
+}
+
+type DsHandler<K extends DsCallName> = (
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<K>,
+) => Syscall<DsAnswer<K>>;
+
+const ZERO = new Uint8Array(1);
+
+const err = (status: number): { status: number } => ({ status });
+
+/** The one type in `flags`, or undefined. */
+function typeOf(flags: number): DsType | undefined {
+  const t = flags & DSF_MASK_TYPE;
+  return isDsType(t) ? t : undefined;
+}
+
+function* doPublish(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_PUBLISH">,
+): Syscall<DsAnswer<"DS_PUBLISH">> {
+  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
+  if (typeof key === "number") return err(key);
+  const type = typeOf(req.flags);
+  if (type === undefined) return err(EINVAL);
+  const name = ds.store.nameOf(caller);
+  if (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL) {
+    const r = ds.store.publish(name, key, type, req.flags, req.val, ds.wake);
+    if (r === OK) {
+      yield* record(ds, {
+        op: "publish",
+        caller: name!,
+        key,
+        type,
+        flags: req.flags,
+        num: req.val,
+      });
+    }
+    return err(r);
+  }
+  // A blob: check with a stand-in of the right length, then copy or map, then store.
+  const len = req.valLen;
+  if (type === DSF_TYPE_MAP && (len <= 0 || len % PAGE !== 0 || len > 2 ** 30)) return err(EINVAL);
+  if (type === DSF_TYPE_STR && len < 1) return err(EINVAL);
+  const probe = { addr: virAddr(0), length: len, cap: 0 };
+  let r = ds.store.checkPublish(name, key, type, req.flags, probe);
+  if (r !== OK) return err(r);
+  const blob = yield* ds.heap.alloc(len, type !== DSF_TYPE_MAP);
+  if (typeof blob === "number") return err(ENOMEM);
+  let value: Blob = blob;
+  if (type === DSF_TYPE_MAP) {
+    r = yield* sysSafemap(ds.ctx, caller, req.val, 0, blob.addr, len, false);
+    if (r !== OK) {
+      yield* ds.heap.free(blob, false);
+      return err(r);
+    }
+    value = { ...blob, map: { grantor: caller, gid: req.val }, clientGrants: new Map() };
+  } else if (len > 0) {
+    r = yield* sysSafecopyFrom(ds.ctx, caller, req.val, 0, blob.addr, len);
+    if (r === OK && type === DSF_TYPE_STR) yield* store(ds.ctx, virAddr(blob.addr + len - 1), ZERO);
+    if (r !== OK) {
+      yield* ds.heap.free(blob);
+      return err(r);
+    }
+  }
+  r = ds.store.publish(name, key, type, req.flags, value, ds.wake);
+  if (r !== OK) {
+    if (type === DSF_TYPE_MAP) yield* ds.unmap(value);
+    else yield* ds.heap.free(blob);
+    return err(r);
+  }
+  const op = { op: "publish", caller: name!, key, type, flags: req.flags, num: 0 } as const;
+  if (type === DSF_TYPE_MAP) {
+    yield* record(ds, { ...op, map: { grantor: caller, gid: req.val, len } });
+  } else {
+    yield* record(ds, { ...op, data: yield* blobBytes(ds, value) });
+  }
+  return err(OK);
+}
+
+function* doRetrieve(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_RETRIEVE">,
+): Syscall<DsAnswer<"DS_RETRIEVE">> {
+  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
+  if (typeof key === "number") return err(key);
+  const type = typeOf(req.flags);
+  if (type === undefined) return err(EINVAL);
+  const e = ds.store.retrieve(ds.store.nameOf(caller), key, type);
+  if (typeof e === "number") return err(e);
+  if (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL) {
+    return { status: OK, reply: { val: e.num, valLen: 0 } };
+  }
+  const blob = e.data!;
+  let from = blob;
+  if (type === DSF_TYPE_MAP) {
+    if ((req.flags & DSMF_MAP_MAPPED) !== 0) {
+      const grants = blob.clientGrants!;
+      let gid = grants.get(caller);
+      if (gid === undefined) {
+        gid = yield* cpfGrantDirect(
+          ds.ctx,
+          caller,
+          blob.addr,
+          blob.length,
+          CPF_READ | CPF_WRITE | CPF_MAP,
+        );
+        if (gid < 0) return err(cpfErrno(ds.ctx));
+        grants.set(caller, gid);
+      }
+      return { status: OK, reply: { val: gid, valLen: blob.length } };
+    }
+    if ((req.flags & DSMF_COPY_SNAPSHOT) !== 0) {
+      const snap = ds.store.snapshotAt(e, req.nrSnapshot);
+      if (snap === undefined) return err(EINVAL);
+      from = snap;
+    } else if ((req.flags & DSMF_COPY_MAPPED) === 0) {
+      return err(EINVAL);
+    }
+  }
+  const n = Math.min(req.valLen, from.length);
+  if (n > 0) {
+    const r = yield* sysSafecopyTo(ds.ctx, caller, req.val, 0, from.addr, n);
+    if (r !== OK) return err(r);
+  }
+  return { status: OK, reply: { val: 0, valLen: n } };
+}
+
+function* doRetrieveLabel(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_RETRIEVE_LABEL">,
+): Syscall<DsAnswer<"DS_RETRIEVE_LABEL">> {
+  const label = ds.store.nameOf(req.val);
+  if (label === undefined) return err(ESRCH);
+  return err(yield* ds.writeKey(caller, req.keyGrant, req.keyLen, label));
+}
+
+function* doDelete(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_DELETE">,
+): Syscall<DsAnswer<"DS_DELETE">> {
+  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
+  if (typeof key === "number") return err(key);
+  const type = typeOf(req.flags);
+  if (type === undefined) return err(EINVAL);
+  const name = ds.store.nameOf(caller);
+  const r = ds.store.delete(name, key, type, ds.wake);
+  if (r === OK) yield* record(ds, { op: "delete", caller: name!, key, type });
+  return err(r);
+}
+
+function* doSubscribe(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_SUBSCRIBE">,
+): Syscall<DsAnswer<"DS_SUBSCRIBE">> {
+  const pattern = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
+  if (typeof pattern === "number") return err(pattern);
+  const name = ds.store.nameOf(caller);
+  const r = ds.store.subscribe(name, pattern, req.flags, ds.wake);
+  if (r === OK) yield* record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
+  return err(r);
+}
+
+function* doCheck(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_CHECK">,
+): Syscall<DsAnswer<"DS_CHECK">> {
+  const name = ds.store.nameOf(caller);
+  const next = ds.store.check(name, false);
+  if (typeof next === "number") return err(next);
+  const r = yield* ds.writeKey(caller, req.keyGrant, req.keyLen, next.key);
+  if (r !== OK) return err(r);
+  ds.store.check(name, true);
+  yield* record(ds, { op: "check", caller: name! });
+  return {
+    status: OK,
+    reply: { flags: next.type, owner: ds.store.endpointOf(next.owner) ?? NONE },
+  };
+}
+
+function* doSnapshot(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_SNAPSHOT">,
+): Syscall<DsAnswer<"DS_SNAPSHOT">> {
+  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
+  if (typeof key === "number") return err(key);
+  const next = ds.store.snapshotSlot(ds.store.nameOf(caller), key);
+  if (typeof next === "number") return err(next);
+  const src = next.entry.data!;
+  const snap = next.reuse ?? (yield* ds.heap.alloc(src.length));
+  if (typeof snap === "number") return err(ENOMEM);
+  yield* ds.copyLocal(src.addr, snap.addr, src.length);
+  ds.store.commitSnapshot(next.entry, snap);
+  const data = yield* blobBytes(ds, snap);
+  yield* record(ds, { op: "snapshot", key, index: next.entry.sindex, data });
+  return { status: OK, reply: { nrSnapshot: next.entry.sindex } };
+}
+
+export const dsCalls = {
+  DS_PUBLISH: doPublish, // store a value
+  DS_RETRIEVE: doRetrieve, // fetch a value
+  DS_SUBSCRIBE: doSubscribe, // be told about changes to matching keys
+  DS_CHECK: doCheck, // the next change
+  DS_DELETE: doDelete, // remove an entry (its owner only)
+  DS_SNAPSHOT: doSnapshot, // freeze a MAP entry's contents
+  DS_RETRIEVE_LABEL: doRetrieveLabel, // endpoint → label
+} satisfies { [K in DsCallName]: DsHandler<K> };
