@@ -1,5 +1,11 @@
 /** Boot image entries of the system servers that exist so far. */
-import { DS_PROC_NR, INIT_PROC_NR, PM_PROC_NR, RS_PROC_NR, VM_PROC_NR } from "../include/endpoint.ts";
+import {
+  DS_PROC_NR,
+  INIT_PROC_NR,
+  PM_PROC_NR,
+  RS_PROC_NR,
+  VM_PROC_NR,
+} from "../include/endpoint.ts";
 import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT, SF_USE_COPY } from "../include/rs.ts";
 import { dsMain } from "../servers/ds/main.ts";
 import { rsMain } from "../servers/rs/main.ts";
