@@ -144,7 +144,7 @@ describe("the default image", () => {
     const lines = m.console.split("\n");
     expect(lines.slice(0, 3)).toEqual([
       "MINIX-TS 0.1.0. Simulated machine, 64 MiB, seed 1.",
-      "Kernel: 4 tasks, 256 process slots. Boot image: rs vm pm init echo client",
+      "Kernel: 4 tasks, 256 process slots. Boot image: rs vm pm ds init echo client",
       `Loader: ${m.frames.used >>> 10} KiB used by boot processes.`,
     ]);
     const restarted = /^rs: restarted echo: endpoint 11 -> (\d+)$/;
@@ -168,12 +168,14 @@ describe("the default image", () => {
     expect(s.rs?.map((r) => [r.label, r.restarts])).toEqual([
       ["vm", 0],
       ["pm", 0],
+      ["ds", 0],
       ["echo", 1],
     ]);
     expect(s.rs?.find((r) => r.label === "echo")?.endpoint).toBe(Number(newEp));
     expect(s.procs.filter((p) => p.slot >= 0).map((p) => p.name)).toEqual([
       "pm",
       "rs",
+      "ds",
       "vm",
       "init",
       "echo",

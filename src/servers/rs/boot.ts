@@ -7,12 +7,12 @@
  * 3. install every service's privileges — a static id for the fixed boot slots below INIT, a
  *    dynamic one otherwise; user processes share INIT's structure (SET_USER);
  * 4. let them run (ALLOW) and send each system service RS_INIT (SEF_INIT_FRESH): services
- *    with SF_SYNCH_BOOT (VM) first, each waited for before going on; the other answers are
+ *    with SF_SYNCH_BOOT first (VM before them all, then DS), each waited for before going on; the other answers are
  *    taken by the main loop.
  * Only services whose sys flags keep a copy (SF_USE_COPY) can be restarted: the boot loader
  * registered their programs under their names (RS's boot image buffer).
  */
-import { INIT_PROC_NR, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import { INIT_PROC_NR, RS_PROC_NR, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
   RS_BOOTINFO,
@@ -141,9 +141,13 @@ export function* bootServices(rs: RsState): Syscall<boolean> {
     rs.table.add(rp);
   }
 
-  // Run: synchronous services first, each one's init awaited before the next.
+  // Run: synchronous services first, each one's init awaited before the next — VM before
+  // them all whatever the image order (as in MINIX's priv table), since the others need it to
+  // page in their memory.
+  const synch = tables.filter((t) => (t.rp.sysFlags & SF_SYNCH_BOOT) !== 0);
   const order = [
-    ...tables.filter((t) => (t.rp.sysFlags & SF_SYNCH_BOOT) !== 0),
+    ...synch.filter((t) => t.slot === VM_PROC_NR),
+    ...synch.filter((t) => t.slot !== VM_PROC_NR),
     ...tables.filter((t) => (t.rp.sysFlags & SF_SYNCH_BOOT) === 0),
   ];
   for (const { rp } of order) {
