@@ -57,7 +57,7 @@ function encodeSafecopy(
 }
 
 /** `sys_safecopyfrom`: `bytes` at `offset` of grant `gid` of `granter` → `address` here. */
-export function* sysSafecopyFrom(
+export function sysSafecopyFrom(
   ctx: ProcessContext,
   granter: Endpoint,
   gid: number,
@@ -65,13 +65,11 @@ export function* sysSafecopyFrom(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  const um = encodeSafecopy(ctx, "SYS_SAFECOPYFROM", granter, gid, offset, address, bytes);
-  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
-  return yield { kind: "kcall", msg: um.va };
+  return safecopyCall(ctx, "SYS_SAFECOPYFROM", granter, gid, offset, address, bytes);
 }
 
 /** `sys_safecopyto`: `bytes` at `address` here → `offset` of grant `gid` of `granter`. */
-export function* sysSafecopyTo(
+export function sysSafecopyTo(
   ctx: ProcessContext,
   granter: Endpoint,
   gid: number,
@@ -79,7 +77,19 @@ export function* sysSafecopyTo(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  const um = encodeSafecopy(ctx, "SYS_SAFECOPYTO", granter, gid, offset, address, bytes);
+  return safecopyCall(ctx, "SYS_SAFECOPYTO", granter, gid, offset, address, bytes);
+}
+
+function* safecopyCall(
+  ctx: ProcessContext,
+  call: "SYS_SAFECOPYFROM" | "SYS_SAFECOPYTO",
+  granter: Endpoint,
+  gid: number,
+  offset: number,
+  address: VirAddr,
+  bytes: number,
+): Syscall {
+  const um = encodeSafecopy(ctx, call, granter, gid, offset, address, bytes);
   if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
   return yield { kind: "kcall", msg: um.va };
 }

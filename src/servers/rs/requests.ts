@@ -125,18 +125,7 @@ function* doRefresh(
   caller: Endpoint,
   req: RsReq<"RS_REFRESH">,
 ): Syscall<RsAnswer<"RS_REFRESH">> {
-  const rp = yield* target(rs, caller, decodeName(req.label));
-  if (typeof rp === "number") return err(rp);
-  // Without a copy of its program RS could not start it again: refuse before stopping it.
-  if (rp.program === null) return err(EPERM);
-  if (rp.endpoint === NONE) {
-    yield* restart(rs, rp);
-    return err(OK);
-  }
-  rp.flags |= RS_REFRESHING;
-  rp.stopTm = Math.max(1, rs.now);
-  yield* kill(rs, rp, SIGTERM);
-  return err(OK);
+  return err(yield* stopAndRestart(rs, caller, decodeName(req.label), SIGTERM));
 }
 
 function* doRestart(
@@ -144,17 +133,32 @@ function* doRestart(
   caller: Endpoint,
   req: RsReq<"RS_RESTART">,
 ): Syscall<RsAnswer<"RS_RESTART">> {
-  const rp = yield* target(rs, caller, decodeName(req.label));
-  if (typeof rp === "number") return err(rp);
-  // Without a copy of its program RS could not start it again: refuse before stopping it.
-  if (rp.program === null) return err(EPERM);
+  return err(yield* stopAndRestart(rs, caller, decodeName(req.label), SIGKILL));
+}
+
+/**
+ * RS_REFRESH (SIGTERM, which RS follows with SIGKILL after two periods) and RS_RESTART
+ * (SIGKILL): end the service with `sig` and start it again when it is gone; a service that is
+ * already gone starts at once. Without a copy of its program RS could not start it again, so
+ * that is refused (EPERM) before it is stopped.
+ */
+function* stopAndRestart(
+  rs: RsState,
+  caller: Endpoint,
+  label: string,
+  sig: number,
+): Syscall<number> {
+  const rp = yield* target(rs, caller, label);
+  if (typeof rp === "number") return rp;
+  if (rp.program === null) return EPERM;
   if (rp.endpoint === NONE) {
     yield* restart(rs, rp);
-    return err(OK);
+    return OK;
   }
   rp.flags |= RS_REFRESHING;
-  yield* kill(rs, rp, SIGKILL);
-  return err(OK);
+  if (sig === SIGTERM) rp.stopTm = Math.max(1, rs.now);
+  yield* kill(rs, rp, sig);
+  return OK;
 }
 
 // eslint-disable-next-line require-yield
