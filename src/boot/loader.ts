@@ -137,3 +137,21 @@ export function buildSharedSpace(
   hw.mmu.flushTlb(cr3);
   return { cr3, starts };
 }
+
+/**
+ * Writes `bytes` at `va` of the address space `cr3` (mapped already: the boot information
+ * the loader leaves for VM and RS). Throws naming `what` when a page is not mapped.
+ */
+export function writeVirtual(
+  hw: Hardware,
+  cr3: PhysAddr,
+  va: number,
+  bytes: Uint8Array,
+  what: string,
+): void {
+  for (let off = 0; off < bytes.length; off += PAGE_SIZE) {
+    const pa = hw.mmu.translate(cr3, va + off, true, false);
+    if (pa < 0) throw new Error(`${what} page is not mapped`);
+    hw.mem.writeBytes(pa as PhysAddr, bytes.subarray(off, Math.min(bytes.length, off + PAGE_SIZE)));
+  }
+}

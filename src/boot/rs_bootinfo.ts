@@ -3,7 +3,7 @@
  * process other than RS with what RS needs to finish the boot (MINIX's priv and sys tables of
  * servers/rs/table.c): label, sys flags, heartbeat period, and the privileges to install.
  */
-import { RS_PROC_NR } from "../include/endpoint.ts";
+import { NONE, RS_PROC_NR } from "../include/endpoint.ts";
 import {
   RS_BOOTINFO,
   RS_BOOTINFO_MAGIC,
@@ -18,6 +18,7 @@ import type { PhysAddr } from "../include/types.ts";
 import type { Hardware } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import type { ResolvedEntry } from "./image.ts";
+import { writeVirtual } from "./loader.ts";
 
 /** The RS entry, if the image boots through RS. */
 export function rsEntryOf(entries: readonly ResolvedEntry[]): ResolvedEntry | undefined {
@@ -48,7 +49,7 @@ export function encodeRsBootinfo(entries: readonly ResolvedEntry[]): Uint8Array 
         ipcSlots1: 0,
         kCallMask0: 0,
         kCallMask1: 0,
-        sigMgr: 0 as never,
+        sigMgr: NONE,
       });
       return;
     }
@@ -100,10 +101,5 @@ export function writeRsBootinfo(
   heapBase: number,
   info: Uint8Array,
 ): void {
-  const at = heapBase - RS_BOOTINFO_PAGES * PAGE_SIZE;
-  for (let off = 0; off < info.length; off += PAGE_SIZE) {
-    const pa = hw.mmu.translate(cr3, at + off, true, false);
-    if (pa < 0) throw new Error("RS boot information page is not mapped");
-    hw.mem.writeBytes(pa as never, info.subarray(off, Math.min(info.length, off + PAGE_SIZE)));
-  }
+  writeVirtual(hw, cr3, heapBase - RS_BOOTINFO_PAGES * PAGE_SIZE, info, "RS boot information");
 }

@@ -8,6 +8,7 @@
  * built first (`buildSharedSpace`: a global 4 MiB page over the first 4 MiB of memory); VM
  * learns about them too, and only forks them. RS's boot tables go right below its heap.
  */
+import type { Endpoint } from "../include/endpoint.ts";
 import { virAddr } from "../include/types.ts";
 import {
   VM_BOOTINFO,
@@ -28,6 +29,7 @@ import {
   buildSharedSpace,
   DATA_BASE,
   mapPhysWindow,
+  writeVirtual,
   type AddressSpace,
   type FrameAllocator,
 } from "./loader.ts";
@@ -141,16 +143,12 @@ function buildSpaces(
     // A process mapped at boot: its whole data area (RS's boot information included).
     const start = virAddr(r.fullvm ? as.heapBase : as.heapBase - bootinfoPages(r) * PAGE_SIZE);
     VM_BOOTPROC.write(at, {
-      endpoint: r.slot as never,
+      endpoint: r.slot as Endpoint,
       cr3: as.cr3,
       dataStart: start,
       dataPages: (as.heapBase - start) / PAGE_SIZE + r.dataPages,
     });
   });
-  for (let off = 0; off < info.length; off += PAGE_SIZE) {
-    const pa = hw.mmu.translate(vmSpace.cr3, VM_BOOTINFO_ADDR + off, true, false);
-    if (pa < 0) throw new Error("VM boot information page is not mapped");
-    hw.mem.writeBytes(pa as never, info.subarray(off, Math.min(info.length, off + PAGE_SIZE)));
-  }
+  writeVirtual(hw, vmSpace.cr3, VM_BOOTINFO_ADDR, info, "VM boot information");
   return spaces;
 }
