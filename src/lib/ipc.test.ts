@@ -3,7 +3,15 @@ import type { Endpoint } from "../include/endpoint.ts";
 import { RECEIVE, SEND } from "../include/ipc.ts";
 import type { IpcTrap, Trap } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
-import { receive, send, type IpcStatus, type TrapCall } from "./ipc.ts";
+import {
+  FINISHED,
+  receive,
+  Returned,
+  send,
+  type IpcStatus,
+  type Syscall,
+  type TrapCall,
+} from "./ipc.ts";
 
 /** Runs `yield* call` by hand: the trap it yields, then its result for `r`. */
 function drive(call: TrapCall, r: number, status = 0): { trap: Trap; result: number } {
@@ -38,5 +46,16 @@ describe("IPC stubs", () => {
     const tb = b.next().value as IpcTrap;
     expect(ta).not.toBe(tb);
     expect([ta.call, ta.srcDst, tb.srcDst]).toEqual([SEND, 2, 3]);
+  });
+});
+
+describe("Returned: a call that finished without a trap", () => {
+  test("yield* gets its value at once, as often as it is iterated", () => {
+    const r = new Returned(42);
+    function* caller(): Syscall<number[]> {
+      return [yield* r, yield* r, (yield* FINISHED) ?? 0];
+    }
+    const out = caller().next();
+    expect(out).toEqual({ done: true, value: [42, 42, 0] });
   });
 });

@@ -133,3 +133,35 @@ export function notify(dst: Endpoint): TrapCall {
 export function* senda(table: VirAddr, count: number): Syscall {
   return yield { kind: "senda", table, count };
 }
+
+/**
+ * A library call that finished without trapping, as a `Syscall`: `yield*` gets `value` at
+ * once. Lets a call whose usual path makes no trap (a memory access that does not fault, a
+ * cached answer) skip creating a generator; the rare path returns a real one.
+ */
+export class Returned<T> implements Generator<Trap, T, TrapResult> {
+  readonly #result: IteratorReturnResult<T>;
+
+  constructor(value: T) {
+    this.#result = { done: true, value };
+  }
+
+  next(): IteratorResult<Trap, T> {
+    return this.#result;
+  }
+
+  return(): IteratorResult<Trap, T> {
+    return this.#result;
+  }
+
+  throw(e: unknown): IteratorResult<Trap, T> {
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/** The finished call with no result (shared: it has no state). */
+export const FINISHED: Syscall<void> = new Returned<void>(undefined);

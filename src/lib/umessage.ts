@@ -1,28 +1,36 @@
 /**
  * A message in the process's memory together with its local copy (the "registers" view).
- * `put` writes the local copy to memory before a trap, `get` reads memory after one.
+ * `put` writes the local copy to memory before a trap, `get` reads memory after one. Both
+ * are used with `yield*` and, like `load`/`store`, copy at once: only a copy that faults
+ * yields (page-fault traps).
  */
 import { Message, MESSAGE_SIZE } from "../include/message.ts";
-import type { ProcessContext } from "../include/trap.ts";
+import { CPU_OK, type ProcessContext } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
-import type { Syscall } from "./ipc.ts";
-import { load, store } from "./mem.ts";
+import { Returned, type Syscall } from "./ipc.ts";
+import { load, store, type MemAccess } from "./mem.ts";
 
 export class UMessage {
   readonly ctx: ProcessContext;
   readonly va: VirAddr;
   readonly m = new Message();
+  readonly #got = new Returned(this.m);
 
   constructor(ctx: ProcessContext, va: VirAddr) {
     this.ctx = ctx;
     this.va = va;
   }
 
-  *put(): Syscall<void> {
-    yield* store(this.ctx, this.va, this.m.bytes);
+  put(): MemAccess {
+    return store(this.ctx, this.va, this.m.bytes);
   }
 
-  *get(): Syscall<Message> {
+  get(): Syscall<Message> {
+    if (this.ctx.cpu.read(this.va, this.m.bytes) === CPU_OK) return this.#got;
+    return this.#getFaulted();
+  }
+
+  *#getFaulted(): Syscall<Message> {
     yield* load(this.ctx, this.va, this.m.bytes);
     return this.m;
   }

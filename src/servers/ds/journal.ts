@@ -17,7 +17,7 @@ import type { Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import { isDsType, type DsType } from "../../include/ds.ts";
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import { CPU_OK, type ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { minixMmap, minixMunmap, vmCall } from "../../lib/libc/mmap.ts";
@@ -340,6 +340,19 @@ export class Journal {
   *disable(): Syscall<void> {
     yield* store(this.#ctx, this.va, new Uint8Array(HEADER));
     this.used = 0;
+  }
+
+  /**
+   * Appends `record` when it fits and neither store faults (no trap): true; false otherwise,
+   * changing nothing `append` would not write again in the same place.
+   */
+  appendNow(record: Uint8Array): boolean {
+    if (this.used + record.length > this.capacity) return false;
+    const cpu = this.#ctx.cpu;
+    if (cpu.write(virAddr(this.va + HEADER + this.used), record) !== CPU_OK) return false;
+    if (cpu.write32(virAddr(this.va + 4), this.used + record.length) !== CPU_OK) return false;
+    this.used += record.length;
+    return true;
   }
 
   /** Appends `record`; false when it does not fit. */

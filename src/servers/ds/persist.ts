@@ -14,19 +14,27 @@
 import { OK } from "../../include/errno.ts";
 import { DSF_TYPE_LABEL, DSF_TYPE_MAP, DSF_TYPE_U32 } from "../../include/ds.ts";
 import { virAddr } from "../../include/types.ts";
-import type { Syscall } from "../../lib/ipc.ts";
+import { FINISHED, type Syscall } from "../../lib/ipc.ts";
 import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
 import { load, store } from "../../lib/mem.ts";
 import type { Blob } from "./blobs.ts";
-import { encodeOp, type JournalOp } from "./journal.ts";
+import { encodeOp, type Journal, type JournalOp } from "./journal.ts";
 import type { DsServer } from "./server.ts";
 
-/** Appends `op` to the journal; when full, compacts; when even that fails, turns it off. */
-export function* record(ds: DsServer, op: JournalOp): Syscall<void> {
+/**
+ * Appends `op` to the journal; when full, compacts; when even that fails, turns it off. The
+ * usual append makes no trap and needs no generator.
+ */
+export function record(ds: DsServer, op: JournalOp): Syscall<void> {
   const j = ds.journal;
-  if (j === null) return;
-  if (yield* j.append(encodeOp(op))) return;
-  // The store already contains `op`'s effect: the compacted journal includes it.
+  if (j === null) return FINISHED;
+  const bytes = encodeOp(op);
+  return j.appendNow(bytes) ? FINISHED : recordSlowly(ds, j, bytes);
+}
+
+function* recordSlowly(ds: DsServer, j: Journal, bytes: Uint8Array): Syscall<void> {
+  if (yield* j.append(bytes)) return;
+  // The store already contains the operation's effect: the compacted journal includes it.
   yield* compact(ds);
 }
 

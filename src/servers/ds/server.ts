@@ -7,12 +7,11 @@
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, EINVAL, OK } from "../../include/errno.ts";
 import { DSF_TYPE_MAP } from "../../include/ds.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import type { KcallTrap, ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import { notify, type Syscall } from "../../lib/ipc.ts";
 import { cpfRevoke } from "../../lib/libsys/safecopies.ts";
 import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
-import { kernelCallAt } from "../../lib/libsys/kernel_call.ts";
 import { sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
 import { sysSaferevmapAddr, sysSafeunmap } from "../../lib/libsys/sys_safemap.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
@@ -41,6 +40,9 @@ export class DsServer {
   journal: Journal | null = null;
   /** The SYS_SAFECOPYFROM message for keys, built once (only the varying fields change). */
   readonly #keyCopy: UMessage;
+  readonly #keyTrap: KcallTrap;
+  readonly #keyViews: (Uint8Array | undefined)[] = [];
+  readonly #keys = new KeyCache();
 
   constructor(ctx: ProcessContext, limits: DsLimits) {
     this.ctx = ctx;
@@ -58,11 +60,13 @@ export class DsServer {
       address: this.keyVa,
       bytes: 0,
     });
+    this.#keyTrap = { kind: "kcall", msg: this.#keyCopy.va };
   }
 
   /**
    * The key behind `caller`'s grant `gid` of `len` bytes (2..maxKeyLen including the NUL,
-   * else EINVAL; the last byte is taken as NUL whatever it holds), or the copy's error.
+   * else EINVAL; the last byte is taken as NUL whatever it holds), or the copy's error. The
+   * bytes are always copied; a key equal to the last one read is not decoded again.
    */
   *readKey(caller: Endpoint, gid: number, len: number): Syscall<string | number> {
     if (!Number.isInteger(len) || len < 2 || len > this.limits.maxKeyLen) return EINVAL;
@@ -72,12 +76,19 @@ export class DsServer {
     m.view.setInt32(KEY_COPY.gid, gid, true);
     m.view.setInt32(KEY_COPY.bytes, len, true);
     yield* this.#keyCopy.put();
-    const r = yield* kernelCallAt(this.#keyCopy.va);
+    const r = yield this.#keyTrap;
     if (r !== OK) return r;
-    const bytes = this.keyBytes.subarray(0, len);
+    const bytes = this.#keyView(len);
     yield* load(this.ctx, this.keyVa, bytes);
     bytes[len - 1] = 0;
-    return decodeKey(bytes);
+    return this.#keys.decode(bytes);
+  }
+
+  /** `keyBytes[0..len)` (views made once per length). */
+  #keyView(len: number): Uint8Array {
+    let v = this.#keyViews[len];
+    if (v === undefined) this.#keyViews[len] = v = this.keyBytes.subarray(0, len);
+    return v;
   }
 
   /**
@@ -159,6 +170,29 @@ export function decodeKey(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < end; i++) s += String.fromCharCode(bytes[i]!);
   return s;
+}
+
+/**
+ * `decodeKey` that remembers the last key: the same bytes (up to the NUL) give the same
+ * string without decoding (clients mostly repeat keys, and a string already used as a map
+ * key is found faster).
+ */
+export class KeyCache {
+  #bytes = new Uint8Array(0);
+  #key = "";
+
+  decode(bytes: Uint8Array): string {
+    const last = this.#bytes;
+    let i = 0;
+    while (i < last.length && bytes[i] === last[i]) i++;
+    if (i === last.length && (i === bytes.length || bytes[i] === 0)) return this.#key;
+    const key = decodeKey(bytes);
+    let end = 0;
+    while (end < bytes.length && bytes[end] !== 0) end++;
+    this.#bytes = bytes.slice(0, end);
+    this.#key = key;
+    return key;
+  }
 }
 
 const encoder = new TextEncoder();

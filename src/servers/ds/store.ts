@@ -22,6 +22,7 @@ import {
   DSF_TYPE_MAP,
   DSF_TYPE_MEM,
   DSF_TYPE_U32,
+  DS_TYPES,
   type DsType,
 } from "../../include/ds.ts";
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC, EPERM, ESRCH, OK } from "../../include/errno.ts";
@@ -119,8 +120,8 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   readonly released: DsReleased<B>[] = [];
   readonly #entries: (Entry<B> | undefined)[] = [];
   readonly #free: number[] = [];
-  /** `${type}:${key}` → entry. */
-  readonly #byKey = new Map<string, Entry<B>>();
+  /** Per type: key → entry (no key string is built per lookup). */
+  readonly #byType = new Map<number, Map<string, Entry<B>>>(DS_TYPES.map((t) => [t, new Map()]));
   /** Endpoint → LABEL entry. */
   readonly #labelByEp = new Map<number, Entry<B>>();
   readonly #subs = new Map<string, Subscription>();
@@ -150,12 +151,12 @@ export class DsStore<B extends DsBlob = Uint8Array> {
 
   /** The endpoint a label names, or undefined. */
   endpointOf(label: string): Endpoint | undefined {
-    const e = this.#byKey.get(slot(DSF_TYPE_LABEL, label));
+    const e = this.#keys(DSF_TYPE_LABEL).get(label);
     return e === undefined ? undefined : (e.num as Endpoint);
   }
 
   get(key: string, type: DsType): DsEntry<B> | undefined {
-    return this.#byKey.get(slot(type, key));
+    return this.#keys(type).get(key);
   }
 
   /** Every entry in index order (for inspection). */
@@ -180,7 +181,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     if (numeric !== (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL)) return EINVAL;
     if (!numeric && type !== DSF_TYPE_MAP && value.length > this.limits.maxBlob) return E2BIG;
     // A label is found by its key, else by its value (labels are unique both ways).
-    let old = this.#byKey.get(slot(type, key));
+    let old = this.#keys(type).get(key);
     const sameEp = type === DSF_TYPE_LABEL ? this.#labelByEp.get(value as number) : undefined;
     if (old === undefined) old = sameEp;
     else if (sameEp !== undefined && sameEp !== old) return EEXIST;
@@ -208,7 +209,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     const r = this.checkPublish(caller, key, type, flags, value);
     if (r !== OK) return r;
     const numeric = typeof value === "number";
-    let old = this.#byKey.get(slot(type, key));
+    let old = this.#keys(type).get(key);
     if (old === undefined && type === DSF_TYPE_LABEL) old = this.#labelByEp.get(value as number);
     const e = old ?? this.#alloc(key, type);
     if (e.key !== key) this.#rekey(e, key, notify);
@@ -230,7 +231,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   /** DS_RETRIEVE (§5.5): the entry, or ESRCH (missing) / EPERM (private to its owner). */
   retrieve(caller: string | undefined, key: string, type: DsType): DsEntry<B> | number {
     if (!this.validKey(key)) return EINVAL;
-    const e = this.#byKey.get(slot(type, key));
+    const e = this.#keys(type).get(key);
     if (e === undefined) return ESRCH;
     if (!this.#auth(e, caller, DSF_PRIV_RETRIEVE)) return EPERM;
     return e;
@@ -243,7 +244,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
    */
   delete(caller: string | undefined, key: string, type: DsType, notify: Set<string>): number {
     if (!this.validKey(key)) return EINVAL;
-    const e = this.#byKey.get(slot(type, key));
+    const e = this.#keys(type).get(key);
     if (e === undefined) return ESRCH;
     if (caller === undefined || caller !== e.owner) return EPERM;
     this.#remove(e, notify);
@@ -336,7 +337,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     key: string,
   ): { entry: DsEntry<B>; reuse: B | undefined } | number {
     if (!this.validKey(key)) return EINVAL;
-    const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
+    const e = this.#keys(DSF_TYPE_MAP).get(key);
     if (e === undefined) return ESRCH;
     if (!this.#auth(e, caller, DSF_PRIV_SNAPSHOT)) return EPERM;
     return { entry: e, reuse: e.snapshots[(e.sindex + 1) % this.limits.nrSnapshots] };
@@ -371,7 +372,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   /** Restores a pending change of `owner`'s subscription (journal replay); false if none. */
   markPending(owner: string, key: string, type: DsType): boolean {
     const sub = this.#subs.get(owner);
-    const e = this.#byKey.get(slot(type, key));
+    const e = this.#keys(type).get(key);
     if (sub === undefined || e === undefined) return false;
     sub.changed.add(e.index);
     return true;
@@ -387,7 +388,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
    * newer; the blob it replaces is released.
    */
   restoreSnapshot(key: string, index: number, blob: B): boolean {
-    const e = this.#byKey.get(slot(DSF_TYPE_MAP, key));
+    const e = this.#keys(DSF_TYPE_MAP).get(key);
     if (e === undefined || !Number.isInteger(index) || index < 0) return false;
     const at = index % this.limits.nrSnapshots;
     const old = e.snapshots[at];
@@ -395,6 +396,10 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     e.snapshots[at] = blob;
     if (index > e.sindex) e.sindex = index;
     return true;
+  }
+
+  #keys(type: DsType): Map<string, Entry<B>> {
+    return this.#byType.get(type)!;
   }
 
   #auth(e: Entry<B>, caller: string | undefined, perm: number): boolean {
@@ -431,7 +436,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
       sindex: -1,
     };
     this.#entries[index] = e;
-    this.#byKey.set(slot(type, key), e);
+    this.#keys(type).set(key, e);
     this.#count++;
     return e;
   }
@@ -439,9 +444,9 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   /** A label renamed by an overwrite: subscribers of the old name see it go. */
   #rekey(e: Entry<B>, key: string, notify: Set<string>): void {
     this.#changed(e, false, notify);
-    this.#byKey.delete(slot(e.type, e.key));
+    this.#keys(e.type).delete(e.key);
     e.key = key;
-    this.#byKey.set(slot(e.type, key), e);
+    this.#keys(e.type).set(key, e);
   }
 
   #remove(e: Entry<B>, notify: Set<string>): void {
@@ -450,7 +455,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     for (const snap of e.snapshots) {
       if (snap !== undefined) this.released.push({ type: DSF_TYPE_MEM, blob: snap });
     }
-    this.#byKey.delete(slot(e.type, e.key));
+    this.#keys(e.type).delete(e.key);
     if (e.type === DSF_TYPE_LABEL && this.#labelByEp.get(e.num) === e) {
       this.#labelByEp.delete(e.num);
     }
@@ -458,8 +463,4 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     this.#free.push(e.index);
     this.#count--;
   }
-}
-
-function slot(type: DsType, key: string): string {
-  return `${type}:${key}`;
 }
