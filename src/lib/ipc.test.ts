@@ -51,7 +51,7 @@ describe("IPC stubs", () => {
 
 describe("Returned: a call that finished without a trap", () => {
   test("yield* gets its value at once, as often as it is iterated", () => {
-    const r = new Returned(42);
+    const r: Syscall<number> = new Returned(42);
     function* caller(): Syscall<number[]> {
       return [yield* r, yield* r, (yield* FINISHED) ?? 0];
     }
