@@ -177,3 +177,20 @@ describe("defineStruct", () => {
     expect(Object.values(PRIV_ARG.offsets)).toEqual([0, 4, 8, 12, 16, 20, 24]);
   });
 });
+
+describe("Layout.overlay: the fields read in place", () => {
+  const L = defineLayout({ a: "i32", b: "u32", c: "u8", d: "endpoint", e: { bytes: 3 } });
+
+  test("every field reads what `read` decodes, and follows later changes of the message", () => {
+    const m = new Message();
+    L.write(m.view, { a: -5, b: 0xffff_fff0, c: 200, d: 7 as Endpoint, e: Uint8Array.of(1, 2, 3) });
+    const o = L.overlay(m.view);
+    expect({ a: o.a, b: o.b, c: o.c, d: o.d, e: o.e }).toEqual(L.read(m.view));
+    L.write(m.view, { a: 1, b: 2, c: 3, d: 4 as Endpoint, e: Uint8Array.of(9) });
+    expect({ a: o.a, b: o.b, c: o.c, d: o.d, e: o.e }).toEqual(L.read(m.view));
+    expect(L.overlay(m.view)).toBe(o);
+    const other = new Message();
+    expect(L.overlay(other.view)).not.toBe(o);
+    expect(L.overlay(other.view).a).toBe(0);
+  });
+});

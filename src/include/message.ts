@@ -35,6 +35,13 @@ export interface Layout<F extends Readonly<Record<string, FieldKind>>> {
   /** Byte offset of each field from the start of the message. */
   readonly offsets: { readonly [N in keyof F]: number };
   read(view: DataView): Fields<F>;
+  /**
+   * The fields of the message in `view` read when used, without decoding anything up front:
+   * a view of the message, not a copy (valid while the message holds what it was read for;
+   * the same object for the same DataView). Its fields are not own properties: use `read`
+   * for an object to spread, keep or compare.
+   */
+  overlay(view: DataView): Readonly<Fields<F>>;
   write(view: DataView, values: Fields<F>): void;
 }
 
@@ -150,9 +157,23 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
   if (off > limit) {
     throw new RangeError(`Message layout too large: ${off - start} payload bytes`);
   }
+  const proto: object = {};
+  for (const [name, kind, o] of entries) {
+    Object.defineProperty(proto, name, {
+      get(this: { readonly view: DataView }) {
+        return readField(this.view, o, kind);
+      },
+    });
+  }
+  let last: { readonly view: DataView } | null = null;
   return {
     fields,
     offsets: offsets as { readonly [N in keyof F]: number },
+    overlay(view) {
+      if (last?.view !== view)
+        last = Object.create(proto, { view: { value: view } }) as { view: DataView };
+      return last as unknown as Fields<F>;
+    },
     read(view) {
       const out: Record<string, number | Uint8Array> = {};
       for (const [name, kind, o] of entries) out[name] = readField(view, o, kind);

@@ -91,11 +91,6 @@ export function dsSetEndpoint(ctx: ProcessContext, ep: Endpoint, lookup = true):
   libs.set(ctx, { ...s, ep, lookup });
 }
 
-export interface DsResult<K extends DsCallName> {
-  readonly status: number;
-  readonly reply: DsReply<K>;
-}
-
 type Extra<K extends DsCallName> = Omit<DsReq<K>, "keyGrant" | "keyLen">;
 
 const encoder = new TextEncoder();
@@ -117,8 +112,9 @@ function* putKey(ctx: ProcessContext, s: DsLib, key: string | null): Syscall {
 /**
  * One request: key grant, key, the request fields (`extra`, or `extra(ep)` when it makes data
  * grants), SENDREC, `done()` (revokes them). `key` null: the key buffer is for DS to write
- * into. Retries once after RS_LOOKUP. The hot path (u32, kept grant, same key) allocates
- * no generator beyond the SENDREC and the message copies.
+ * into. Retries once after RS_LOOKUP. Returns the status; the reply stays in the library's
+ * message (`replyOf`; all zeros when the request failed before reaching DS). The hot path
+ * (u32, kept grant, same key) allocates no generator beyond this one.
  */
 function* request<K extends DsCallName>(
   ctx: ProcessContext,
@@ -126,25 +122,24 @@ function* request<K extends DsCallName>(
   key: string | null,
   extra: Extra<K> | ((ep: Endpoint) => Syscall<Extra<K> | number>),
   done?: (status: number) => Syscall<void>,
-): Syscall<DsResult<K>> {
+): Syscall {
   const s = dsLib(ctx);
   const def = DS_CALLS[call];
-  const replyLayout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
   const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
   const grantOff = def.req.offsets.keyGrant;
   const lenOff = def.req.offsets.keyLen;
   for (let attempt = 0; ; attempt++) {
     const keyLen =
       key === null ? DS_KEYBUF : key === s.lastKey ? s.lastKeyLen : yield* putKey(ctx, s, key);
-    if (keyLen < 0) return failed(call, keyLen);
+    if (keyLen < 0) return failed(s, keyLen);
     if (s.keyGrantEp !== s.ep) {
       if (s.keyGrant >= 0) yield* cpfRevoke(ctx, s.keyGrant);
       s.keyGrant = yield* cpfGrantDirect(ctx, s.ep, s.keyVa, DS_KEYBUF, CPF_READ | CPF_WRITE);
-      if (s.keyGrant < 0) return failed(call, cpfErrno(ctx));
+      if (s.keyGrant < 0) return failed(s, cpfErrno(ctx));
       s.keyGrantEp = s.ep;
     }
     const more = typeof extra === "function" ? yield* extra(s.ep) : extra;
-    if (typeof more === "number") return failed(call, more);
+    if (typeof more === "number") return failed(s, more);
     const m = s.um.m;
     m.set(def.nr, layout, more);
     m.view.setInt32(grantOff, s.keyGrant, true);
@@ -161,14 +156,22 @@ function* request<K extends DsCallName>(
         continue;
       }
     }
-    return { status, reply: replyLayout.read(m.view) };
+    return status;
   }
 }
 
-function failed<K extends DsCallName>(call: K, status: number): DsResult<K> {
-  const zero = new DataView(new ArrayBuffer(64));
-  return { status, reply: DS_CALLS[call].reply.read(zero) };
+/** A request that did not reach DS: its reply reads as zeros. */
+function failed(s: DsLib, status: number): number {
+  s.um.m.clear();
+  return status;
 }
+
+/** The reply fields of the last request (see `request`). */
+function replyOf<K extends DsCallName>(ctx: ProcessContext, call: K): DsReply<K> {
+  return DS_CALLS[call].reply.read(dsLib(ctx).um.m.view);
+}
+
+const RETRIEVE_VAL = DS_CALLS.DS_RETRIEVE.reply.offsets.val;
 
 /** A data grant to DS made per call, revoked by `done`. */
 function withGrant(ctx: ProcessContext, addr: VirAddr, len: number, access: number) {
@@ -198,13 +201,14 @@ function strBuf(ctx: ProcessContext, len: number): VirAddr {
 
 // --- publish ---------------------------------------------------------------------------
 
-function* publishNum(ctx: ProcessContext, key: string, type: DsType, val: number, flags: number) {
-  const r = yield* request(ctx, "DS_PUBLISH", key, {
-    flags: flags | type,
-    val: val >>> 0,
-    valLen: 0,
-  });
-  return r.status;
+function publishNum(
+  ctx: ProcessContext,
+  key: string,
+  type: DsType,
+  val: number,
+  flags: number,
+): Syscall {
+  return request(ctx, "DS_PUBLISH", key, { flags: flags | type, val: val >>> 0, valLen: 0 });
 }
 
 /** `ds_publish_u32`. */
@@ -231,7 +235,7 @@ function* publishBlob(
   flags: number,
 ): Syscall {
   const g = withGrant(ctx, addr, len, CPF_READ);
-  const r = yield* request(
+  return yield* request(
     ctx,
     "DS_PUBLISH",
     key,
@@ -241,7 +245,6 @@ function* publishBlob(
     },
     () => g.done(),
   );
-  return r.status;
 }
 
 /** `ds_publish_mem`: `len` bytes at `addr`. */
@@ -276,13 +279,13 @@ export function* dsPublishMap(
 ): Syscall {
   if (addr % PAGE !== 0 || len % PAGE !== 0 || len === 0) return EINVAL;
   let gid = -1;
-  const r = yield* request(ctx, "DS_PUBLISH", key, function* (ep) {
+  const status = yield* request(ctx, "DS_PUBLISH", key, function* (ep) {
     if (gid >= 0) yield* cpfRevoke(ctx, gid);
     gid = yield* cpfGrantDirect(ctx, ep, addr, len, CPF_READ | CPF_MAP);
     return gid < 0 ? cpfErrno(ctx) : { flags: flags | DSF_TYPE_MAP, val: gid, valLen: len };
   });
-  if (r.status !== OK && gid >= 0) yield* cpfRevoke(ctx, gid);
-  return r.status;
+  if (status !== OK && gid >= 0) yield* cpfRevoke(ctx, gid);
+  return status;
 }
 
 // --- retrieve --------------------------------------------------------------------------
@@ -292,13 +295,13 @@ export function* dsRetrieveU32(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; value: number }> {
-  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+  const status = yield* request(ctx, "DS_RETRIEVE", key, {
     flags: DSF_TYPE_U32,
     val: 0,
     valLen: 0,
     nrSnapshot: 0,
   });
-  return { status: r.status, value: r.reply.val };
+  return { status, value: dsLib(ctx).um.m.view.getUint32(RETRIEVE_VAL, true) };
 }
 
 /** `ds_retrieve_label_endpt`: the endpoint a label names. */
@@ -306,13 +309,14 @@ export function* dsRetrieveLabelEndpt(
   ctx: ProcessContext,
   label: string,
 ): Syscall<{ status: number; endpoint: Endpoint }> {
-  const r = yield* request(ctx, "DS_RETRIEVE", label, {
+  const status = yield* request(ctx, "DS_RETRIEVE", label, {
     flags: DSF_TYPE_LABEL,
     val: 0,
     valLen: 0,
     nrSnapshot: 0,
   });
-  return { status: r.status, endpoint: (r.status === OK ? r.reply.val | 0 : NONE) as Endpoint };
+  const val = replyOf(ctx, "DS_RETRIEVE").val;
+  return { status, endpoint: (status === OK ? val | 0 : NONE) as Endpoint };
 }
 
 function* retrieveBlob(
@@ -324,7 +328,7 @@ function* retrieveBlob(
   nrSnapshot = 0,
 ): Syscall<{ status: number; len: number }> {
   const g = withGrant(ctx, addr, len, CPF_WRITE);
-  const r = yield* request(
+  const status = yield* request(
     ctx,
     "DS_RETRIEVE",
     key,
@@ -334,7 +338,7 @@ function* retrieveBlob(
     },
     () => g.done(),
   );
-  return { status: r.status, len: r.status === OK ? r.reply.valLen : 0 };
+  return { status, len: status === OK ? replyOf(ctx, "DS_RETRIEVE").valLen : 0 };
 }
 
 /** `ds_retrieve_mem`: at most `len` bytes into `addr`; the length copied. */
@@ -379,16 +383,17 @@ export function* dsRetrieveMap(
     return yield* retrieveBlob(ctx, key, flags | DSF_TYPE_MAP, addr, len, nrSnapshot);
   }
   if (addr % PAGE !== 0) return { status: EINVAL, len: 0 };
-  const r = yield* request(ctx, "DS_RETRIEVE", key, {
+  const status = yield* request(ctx, "DS_RETRIEVE", key, {
     flags: flags | DSF_TYPE_MAP,
     val: 0,
     valLen: len,
     nrSnapshot,
   });
-  if (r.status !== OK) return { status: r.status, len: 0 };
-  const n = Math.floor(Math.min(len, r.reply.valLen) / PAGE) * PAGE;
+  if (status !== OK) return { status, len: 0 };
+  const reply = replyOf(ctx, "DS_RETRIEVE");
+  const n = Math.floor(Math.min(len, reply.valLen) / PAGE) * PAGE;
   if (n === 0) return { status: EINVAL, len: 0 };
-  const st = yield* sysSafemap(ctx, dsLib(ctx).ep, r.reply.val, 0, addr, n, false);
+  const st = yield* sysSafemap(ctx, dsLib(ctx).ep, reply.val, 0, addr, n, false);
   return { status: st, len: st === OK ? n : 0 };
 }
 
@@ -397,8 +402,8 @@ export function* dsRetrieveLabelName(
   ctx: ProcessContext,
   endpoint: Endpoint,
 ): Syscall<{ status: number; name: string }> {
-  const r = yield* request(ctx, "DS_RETRIEVE_LABEL", null, { val: endpoint });
-  if (r.status !== OK) return { status: r.status, name: "" };
+  const status = yield* request(ctx, "DS_RETRIEVE_LABEL", null, { val: endpoint });
+  if (status !== OK) return { status, name: "" };
   return { status: OK, name: yield* readKeyBuf(ctx) };
 }
 
@@ -414,7 +419,7 @@ function* readKeyBuf(ctx: ProcessContext): Syscall<string> {
 
 /** `ds_delete_*`: delete (key, type); only the owner may. */
 export function* dsDelete(ctx: ProcessContext, key: string, type: DsType): Syscall {
-  return (yield* request(ctx, "DS_DELETE", key, { flags: type })).status;
+  return yield* request(ctx, "DS_DELETE", key, { flags: type });
 }
 export const dsDeleteU32 = (ctx: ProcessContext, key: string): Syscall =>
   dsDelete(ctx, key, DSF_TYPE_U32);
@@ -429,16 +434,17 @@ export const dsDeleteLabel = (ctx: ProcessContext, key: string): Syscall =>
 
 /** `ds_subscribe`: keys matching `pattern` in full (RE2 syntax); type filter in `flags`. */
 export function* dsSubscribe(ctx: ProcessContext, pattern: string, flags = 0): Syscall {
-  return (yield* request(ctx, "DS_SUBSCRIBE", pattern, { flags })).status;
+  return yield* request(ctx, "DS_SUBSCRIBE", pattern, { flags });
 }
 
 /** `ds_check`: the next changed entry (ENOENT when none). */
 export function* dsCheck(
   ctx: ProcessContext,
 ): Syscall<{ status: number; key: string; type: number; owner: Endpoint }> {
-  const r = yield* request(ctx, "DS_CHECK", null, {});
-  if (r.status !== OK) return { status: r.status, key: "", type: 0, owner: NONE };
-  return { status: OK, key: yield* readKeyBuf(ctx), type: r.reply.flags, owner: r.reply.owner };
+  const status = yield* request(ctx, "DS_CHECK", null, {});
+  if (status !== OK) return { status, key: "", type: 0, owner: NONE };
+  const reply = replyOf(ctx, "DS_CHECK");
+  return { status: OK, key: yield* readKeyBuf(ctx), type: reply.flags, owner: reply.owner };
 }
 
 /** `ds_snapshot_map`: freeze the MAP entry's contents; the snapshot's index. */
@@ -446,6 +452,6 @@ export function* dsSnapshotMap(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; index: number }> {
-  const r = yield* request(ctx, "DS_SNAPSHOT", key, {});
-  return { status: r.status, index: r.reply.nrSnapshot };
+  const status = yield* request(ctx, "DS_SNAPSHOT", key, {});
+  return { status, index: replyOf(ctx, "DS_SNAPSHOT").nrSnapshot };
 }

@@ -122,7 +122,8 @@ function* serve(ds: DsServer): Syscall<void> {
       caller: Endpoint,
       req: unknown,
     ) => Syscall<DsAnswer<DsCallName>>;
-    const out = yield* handler(ds, caller, def.req.read(m.view));
+    // Read in place: handlers read the request's fields before the reply replaces them.
+    const out = yield* handler(ds, caller, def.req.overlay(m.view));
     const layout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
     if (out.reply !== undefined) m.set(out.status, layout, out.reply);
     else m.type = out.status;
