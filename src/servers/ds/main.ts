@@ -19,7 +19,7 @@ import {
   type DsCallName,
 } from "../../include/ds.ts";
 import { isIpcNotify } from "../../include/ipc.ts";
-import type { FieldKind, Layout } from "../../include/message.ts";
+import type { FieldKind, Layout, Message } from "../../include/message.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
@@ -53,11 +53,48 @@ export function* dsMain(ctx: ProcessContext): Syscall {
   if (ds === null) return 1;
   if (ds.wake.size > 0) yield* ds.wakeSubscribers();
   const status: IpcStatus = { value: 0 };
+  const m = ds.um.m;
+  // One request at a time, served here rather than in a nested generator: the usual path's
+  // traps (receive, the key's safecopy, the answer) are yielded at the loop's own depth.
   for (;;) {
     if ((yield* sefReceive(ctx, ds.um, status)) !== OK) continue;
     if (isIpcNotify(status.value)) continue;
-    yield* serve(ds);
+    const caller: Endpoint = m.source;
+    const name = dsCallName(m.type);
+    if (name === undefined) {
+      m.type = ENOSYS;
+    } else {
+      // Read in place: handlers read the request's fields before the reply replaces them.
+      const req = DS_CALLS[name].req.overlay(m.view);
+      const key = dsCalls[name].key ? yield* ds.readKey(caller, req.keyGrant, req.keyLen) : "";
+      if (typeof key === "number") m.type = key;
+      else answer(m, name, yield* handler(name)(ds, caller, req, key));
+    }
+    yield* ds.um.put();
+    yield* sendnb(caller, ds.um.va);
+    if (ds.wake.size > 0) yield* ds.wakeSubscribers();
+    if (ds.store.released.length > 0) yield* ds.freeReleased();
   }
+}
+
+/** The handler of `name`, typed for a request read at run time. */
+function handler(
+  name: DsCallName,
+): (ds: DsServer, caller: Endpoint, req: unknown, key: string) => Syscall<DsAnswer<DsCallName>> {
+  // The one cast: the handler is looked up by a name only known at run time.
+  return dsCalls[name].handle as (
+    ds: DsServer,
+    caller: Endpoint,
+    req: unknown,
+    key: string,
+  ) => Syscall<DsAnswer<DsCallName>>;
+}
+
+/** Puts the handler's answer in `m`: the status in `m_type`, the reply fields if any. */
+function answer(m: Message, name: DsCallName, out: DsAnswer<DsCallName>): void {
+  const layout: Layout<Readonly<Record<string, FieldKind>>> = DS_CALLS[name].reply;
+  if (out.reply !== undefined) m.set(out.status, layout, out.reply);
+  else m.type = out.status;
 }
 
 /**
@@ -104,32 +141,4 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
   }
   for (const owner of ds.store.pendingOwners()) ds.wake.add(owner);
   return ds;
-}
-
-/** One request in `ds.um`: handle, answer, wake, free. */
-function* serve(ds: DsServer): Syscall<void> {
-  const m = ds.um.m;
-  const caller: Endpoint = m.source;
-  const name = dsCallName(m.type);
-  if (name === undefined) {
-    m.type = ENOSYS;
-  } else {
-    const call: DsCallName = name;
-    const def = DS_CALLS[call];
-    // The one cast: the handler is looked up by a name only known at run time.
-    const handler = dsCalls[call] as (
-      ds: DsServer,
-      caller: Endpoint,
-      req: unknown,
-    ) => Syscall<DsAnswer<DsCallName>>;
-    // Read in place: handlers read the request's fields before the reply replaces them.
-    const out = yield* handler(ds, caller, def.req.overlay(m.view));
-    const layout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
-    if (out.reply !== undefined) m.set(out.status, layout, out.reply);
-    else m.type = out.status;
-  }
-  yield* ds.um.put();
-  yield* sendnb(caller, ds.um.va);
-  if (ds.wake.size > 0) yield* ds.wakeSubscribers();
-  if (ds.store.released.length > 0) yield* ds.freeReleased();
 }

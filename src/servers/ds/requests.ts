@@ -1,10 +1,11 @@
 /**
  * DS's requests (MINIX servers/ds/store.c `do_*`, MINIX-SPEC §5.4–5.9), one handler each; the
- * table is checked complete against DS_CALLS. Every handler reads the key through the
- * caller's key grant first (EINVAL for a bad length, the copy's error for a bad grant), finds
- * the caller's name (the label naming its endpoint), checks everything in the store before
- * anything changes, and answers with a status and the reply fields. Subscribers to wake and
- * blobs to free are handled by the main loop after the handler.
+ * table is checked complete against DS_CALLS. The server reads the key through the caller's
+ * key grant before the handler runs (EINVAL for a bad length, the copy's error for a bad
+ * grant, and the handler is not called); every handler finds the caller's name (the label
+ * naming its endpoint), checks everything in the store before anything changes, and answers
+ * with a status and the reply fields. Subscribers to wake and blobs to free are handled by
+ * the main loop after the handler.
  */
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { EINVAL, ENOMEM, OK, ESRCH } from "../../include/errno.ts";
@@ -39,10 +40,12 @@ export interface DsAnswer<K extends DsCallName> {
   readonly reply?: DsReply<K>;
 }
 
+/** A handler; `key` is the key read through the caller's key grant ("" when it reads none). */
 type DsHandler<K extends DsCallName> = (
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<K>,
+  key: string,
 ) => Syscall<DsAnswer<K>>;
 
 const ZERO = new Uint8Array(1);
@@ -59,9 +62,8 @@ function* doPublish(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_PUBLISH">,
+  key: string,
 ): Syscall<DsAnswer<"DS_PUBLISH">> {
-  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
-  if (typeof key === "number") return err(key);
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const name = ds.store.nameOf(caller);
@@ -123,9 +125,8 @@ function* doRetrieve(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_RETRIEVE">,
+  key: string,
 ): Syscall<DsAnswer<"DS_RETRIEVE">> {
-  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
-  if (typeof key === "number") return err(key);
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const e = ds.store.retrieve(ds.store.nameOf(caller), key, type);
@@ -182,9 +183,8 @@ function* doDelete(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_DELETE">,
+  key: string,
 ): Syscall<DsAnswer<"DS_DELETE">> {
-  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
-  if (typeof key === "number") return err(key);
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const name = ds.store.nameOf(caller);
@@ -197,9 +197,8 @@ function* doSubscribe(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_SUBSCRIBE">,
+  pattern: string,
 ): Syscall<DsAnswer<"DS_SUBSCRIBE">> {
-  const pattern = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
-  if (typeof pattern === "number") return err(pattern);
   const name = ds.store.nameOf(caller);
   const r = ds.store.subscribe(name, pattern, req.flags, ds.wake);
   if (r === OK) yield* record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
@@ -227,10 +226,9 @@ function* doCheck(
 function* doSnapshot(
   ds: DsServer,
   caller: Endpoint,
-  req: DsReq<"DS_SNAPSHOT">,
+  _req: DsReq<"DS_SNAPSHOT">,
+  key: string,
 ): Syscall<DsAnswer<"DS_SNAPSHOT">> {
-  const key = yield* ds.readKey(caller, req.keyGrant, req.keyLen);
-  if (typeof key === "number") return err(key);
   const next = ds.store.snapshotSlot(ds.store.nameOf(caller), key);
   if (typeof next === "number") return err(next);
   const src = next.entry.data!;
@@ -243,12 +241,16 @@ function* doSnapshot(
   return { status: OK, reply: { nrSnapshot: next.entry.sindex } };
 }
 
+/**
+ * The handlers; `key`: the request carries a key to read (the server reads it first and
+ * answers the copy's error, or EINVAL for a bad length, without calling the handler).
+ */
 export const dsCalls = {
-  DS_PUBLISH: doPublish, // store a value
-  DS_RETRIEVE: doRetrieve, // fetch a value
-  DS_SUBSCRIBE: doSubscribe, // be told about changes to matching keys
-  DS_CHECK: doCheck, // the next change
-  DS_DELETE: doDelete, // remove an entry (its owner only)
-  DS_SNAPSHOT: doSnapshot, // freeze a MAP entry's contents
-  DS_RETRIEVE_LABEL: doRetrieveLabel, // endpoint → label
-} satisfies { [K in DsCallName]: DsHandler<K> };
+  DS_PUBLISH: { key: true, handle: doPublish }, // store a value
+  DS_RETRIEVE: { key: true, handle: doRetrieve }, // fetch a value
+  DS_SUBSCRIBE: { key: true, handle: doSubscribe }, // be told about changes to matching keys
+  DS_CHECK: { key: false, handle: doCheck }, // the next change
+  DS_DELETE: { key: true, handle: doDelete }, // remove an entry (its owner only)
+  DS_SNAPSHOT: { key: true, handle: doSnapshot }, // freeze a MAP entry's contents
+  DS_RETRIEVE_LABEL: { key: false, handle: doRetrieveLabel }, // endpoint → label
+} satisfies { [K in DsCallName]: { readonly key: boolean; readonly handle: DsHandler<K> } };

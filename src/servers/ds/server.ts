@@ -7,7 +7,8 @@
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, EINVAL, OK } from "../../include/errno.ts";
 import { DSF_TYPE_MAP } from "../../include/ds.ts";
-import type { KcallTrap, ProcessContext } from "../../include/trap.ts";
+import { CPU_OK, type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
+import { Message } from "../../include/message.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import { notify, type Syscall } from "../../lib/ipc.ts";
 import { cpfRevoke } from "../../lib/libsys/safecopies.ts";
@@ -39,10 +40,7 @@ export class DsServer {
   /** Where DS journals its changes to survive a restart; null: no persistence. */
   journal: Journal | null = null;
   /** The SYS_SAFECOPYFROM message for keys, built once (only the varying fields change). */
-  readonly #keyCopy: UMessage;
-  readonly #keyTrap: KcallTrap;
-  readonly #keyViews: (Uint8Array | undefined)[] = [];
-  readonly #keys = new KeyCache();
+  readonly #keyRead: KeyRead;
 
   constructor(ctx: ProcessContext, limits: DsLimits) {
     this.ctx = ctx;
@@ -52,43 +50,17 @@ export class DsServer {
     this.um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
     this.keyVa = malloc(ctx, limits.maxKeyLen, 8);
     this.keyBytes = new Uint8Array(limits.maxKeyLen);
-    this.#keyCopy = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-    this.#keyCopy.m.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
-      granter: NONE,
-      gid: 0,
-      offset: 0,
-      address: this.keyVa,
-      bytes: 0,
-    });
-    this.#keyTrap = { kind: "kcall", msg: this.#keyCopy.va };
+    this.#keyRead = new KeyRead(ctx, this.keyVa, this.keyBytes, limits.maxKeyLen);
   }
 
   /**
    * The key behind `caller`'s grant `gid` of `len` bytes (2..maxKeyLen including the NUL,
    * else EINVAL; the last byte is taken as NUL whatever it holds), or the copy's error. The
-   * bytes are always copied; a key equal to the last one read is not decoded again.
+   * bytes are always copied; a key equal to the last one read is not decoded again. One
+   * reader serves every request (DS serves one at a time): iterate it at once with `yield*`.
    */
-  *readKey(caller: Endpoint, gid: number, len: number): Syscall<string | number> {
-    if (!Number.isInteger(len) || len < 2 || len > this.limits.maxKeyLen) return EINVAL;
-    // sys_safecopyfrom(caller, gid, 0, keyVa, len), with the message built in the constructor.
-    const m = this.#keyCopy.m;
-    m.view.setInt32(KEY_COPY.granter, caller, true);
-    m.view.setInt32(KEY_COPY.gid, gid, true);
-    m.view.setInt32(KEY_COPY.bytes, len, true);
-    yield* this.#keyCopy.put();
-    const r = yield this.#keyTrap;
-    if (r !== OK) return r;
-    const bytes = this.#keyView(len);
-    yield* load(this.ctx, this.keyVa, bytes);
-    bytes[len - 1] = 0;
-    return this.#keys.decode(bytes);
-  }
-
-  /** `keyBytes[0..len)` (views made once per length). */
-  #keyView(len: number): Uint8Array {
-    let v = this.#keyViews[len];
-    if (v === undefined) this.#keyViews[len] = v = this.keyBytes.subarray(0, len);
-    return v;
+  readKey(caller: Endpoint, gid: number, len: number): KeyRead {
+    return this.#keyRead.start(caller, gid, len);
   }
 
   /**
@@ -155,6 +127,100 @@ export class DsServer {
 }
 
 const KEY_COPY = KCALLS.SYS_SAFECOPYFROM.req.offsets;
+
+const START = 0;
+const PUT = 1;
+const CALL = 2;
+const LOAD = 3;
+const OVER = 4;
+
+/**
+ * Reading a key (DsServer.readKey): SYS_SAFECOPYFROM of the key into DS's key buffer (the
+ * kernel-call message is built once; only granter, grant and length change), then a load of
+ * the bytes, decoded through a KeyCache. Like the IPC stubs it is a hand-written iterator,
+ * not a generator: it is on every request's path. States: START checks the length, PUT
+ * stores the message (page-fault traps until it is stored), CALL takes the kernel call's
+ * result, LOAD loads the bytes (page-fault traps likewise).
+ */
+export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
+  readonly #ctx: ProcessContext;
+  readonly #keyVa: VirAddr;
+  readonly #maxLen: number;
+  readonly #msg = new Message();
+  readonly #msgVa: VirAddr;
+  /** `keyBytes[0..n)` for each length n (made once). */
+  readonly #views: Uint8Array[] = [];
+  readonly #keys = new KeyCache();
+  readonly #yield: IteratorYieldResult<Trap>;
+  readonly #return: { done: true; value: string | number } = { done: true, value: 0 };
+  #state = OVER;
+  #len = 0;
+
+  constructor(ctx: ProcessContext, keyVa: VirAddr, keyBytes: Uint8Array, maxLen: number) {
+    this.#ctx = ctx;
+    this.#keyVa = keyVa;
+    this.#maxLen = maxLen;
+    for (let n = 0; n <= maxLen; n++) this.#views.push(keyBytes.subarray(0, n));
+    this.#msgVa = malloc(ctx, UMessage.SIZE, 64);
+    this.#msg.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
+      granter: NONE,
+      gid: 0,
+      offset: 0,
+      address: keyVa,
+      bytes: 0,
+    });
+    this.#yield = { done: false, value: { kind: "kcall", msg: this.#msgVa } };
+  }
+
+  start(caller: Endpoint, gid: number, len: number): this {
+    const v = this.#msg.view;
+    v.setInt32(KEY_COPY.granter, caller, true);
+    v.setInt32(KEY_COPY.gid, gid, true);
+    v.setInt32(KEY_COPY.bytes, len, true);
+    this.#len = len;
+    this.#state = START;
+    return this;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(r?: TrapResult): IteratorResult<Trap, string | number> {
+    const cpu = this.#ctx.cpu;
+    const len = this.#len;
+    if (this.#state === START) {
+      if (!Number.isInteger(len) || len < 2 || len > this.#maxLen) return this.#done(EINVAL);
+      this.#state = PUT;
+    }
+    if (this.#state === PUT) {
+      if (cpu.write(this.#msgVa, this.#msg.bytes) !== CPU_OK) return this.#fault(true);
+      this.#state = CALL;
+      return this.#yield;
+    }
+    if (this.#state === CALL) {
+      if (r !== OK) return this.#done(r ?? EINVAL);
+      this.#state = LOAD;
+    }
+    if (this.#state === LOAD) {
+      const bytes = this.#views[len]!;
+      if (cpu.read(this.#keyVa, bytes) !== CPU_OK) return this.#fault(false);
+      bytes[len - 1] = 0;
+      return this.#done(this.#keys.decode(bytes));
+    }
+    return this.#return;
+  }
+
+  #fault(write: boolean): IteratorResult<Trap, string | number> {
+    return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
+  }
+
+  #done(value: string | number): IteratorResult<Trap, string | number> {
+    this.#state = OVER;
+    this.#return.value = value;
+    return this.#return;
+  }
+}
 
 const decoder = new TextDecoder();
 
