@@ -27,8 +27,15 @@ import {
   type DsType,
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
-import type { FieldKind, Layout } from "../../include/message.ts";
-import type { ProcessContext } from "../../include/trap.ts";
+import { SENDREC } from "../../include/ipc.ts";
+import { M_PAYLOAD, type FieldKind, type Layout } from "../../include/message.ts";
+import {
+  CPU_OK,
+  type IpcTrap,
+  type ProcessContext,
+  type Trap,
+  type TrapResult,
+} from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import { sendrec, type Syscall } from "../ipc.ts";
 import { load, store } from "../mem.ts";
@@ -57,6 +64,8 @@ interface DsLib {
   /** A data buffer for strings, grown on demand. */
   strVa: VirAddr;
   strCap: number;
+  /** The request in flight on the usual path (see QuickRequest). */
+  readonly quick: QuickRequest;
 }
 
 const libs = new WeakMap<ProcessContext, DsLib>();
@@ -76,6 +85,7 @@ function dsLib(ctx: ProcessContext): DsLib {
       lastKeyLen: 0,
       strVa: 0 as VirAddr,
       strCap: 0,
+      quick: new QuickRequest(ctx),
     };
     libs.set(ctx, s);
   }
@@ -173,6 +183,155 @@ function replyOf<K extends DsCallName>(ctx: ProcessContext, call: K): DsReply<K>
 
 const RETRIEVE_VAL = DS_CALLS.DS_RETRIEVE.reply.offsets.val;
 
+/** The requests whose fields are numbers: flags and val (valLen and nrSnapshot 0). */
+type NumCall = "DS_PUBLISH" | "DS_RETRIEVE";
+
+/** `request` of a NumCall; the usual case without a generator (QuickRequest). */
+function numRequest(
+  ctx: ProcessContext,
+  call: NumCall,
+  key: string,
+  flags: number,
+  val: number,
+): Syscall {
+  const s = dsLib(ctx);
+  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quick.idle) {
+    return s.quick.start(s, call, key, flags, val);
+  }
+  return numRequestSlowly(ctx, call, key, flags, val);
+}
+
+/** `request` of a NumCall, the general way. */
+function numRequestSlowly(
+  ctx: ProcessContext,
+  call: NumCall,
+  key: string,
+  flags: number,
+  val: number,
+): Syscall {
+  return call === "DS_PUBLISH"
+    ? request(ctx, call, key, { flags, val, valLen: 0 })
+    : request(ctx, call, key, { flags, val, valLen: 0, nrSnapshot: 0 });
+}
+
+const Q_IDLE = 0;
+const Q_PUT = 1;
+const Q_SENT = 2;
+const Q_GET = 3;
+const Q_SLOW = 4;
+
+/**
+ * `request` of a NumCall when the key is the one in the key buffer and the key grant was
+ * made for DS's endpoint: only the message to store, the SENDREC and the reply to load. A
+ * hand-written iterator like the IPC stubs (one per process, reused; `idle` between calls)
+ * rather than a generator, as it is on every such request's path. A store or load that
+ * faults yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
+ * ECALLDENIED) it hands over to `request`, which sends again, asks RS and retries once.
+ */
+class QuickRequest implements Generator<Trap, number, TrapResult> {
+  readonly #ctx: ProcessContext;
+  #state = Q_IDLE;
+  #s: DsLib | null = null;
+  #call: NumCall = "DS_PUBLISH";
+  #key = "";
+  #flags = 0;
+  #val = 0;
+  #slow: Syscall | null = null;
+  readonly #trap: { -readonly [F in keyof IpcTrap]: IpcTrap[F] } = {
+    kind: "ipc",
+    call: SENDREC,
+    srcDst: NONE,
+    msg: 0 as VirAddr,
+    status: 0,
+  };
+  readonly #sendrec: IteratorYieldResult<Trap> = { done: false, value: this.#trap };
+  readonly #return: { done: true; value: number } = { done: true, value: 0 };
+
+  constructor(ctx: ProcessContext) {
+    this.#ctx = ctx;
+  }
+
+  get idle(): boolean {
+    return this.#state === Q_IDLE;
+  }
+
+  start(s: DsLib, call: NumCall, key: string, flags: number, val: number): this {
+    this.#s = s;
+    this.#call = call;
+    this.#key = key;
+    this.#flags = flags;
+    this.#val = val;
+    const m = s.um.m;
+    const o = DS_CALLS[call].req.offsets;
+    m.bytes.fill(0, M_PAYLOAD);
+    m.type = DS_CALLS[call].nr;
+    m.view.setInt32(o.keyGrant, s.keyGrant, true);
+    m.view.setInt32(o.keyLen, s.lastKeyLen, true);
+    m.view.setUint32(o.flags, flags, true);
+    m.view.setUint32(o.val, val, true);
+    this.#trap.srcDst = s.ep;
+    this.#trap.msg = s.um.va;
+    this.#state = Q_PUT;
+    return this;
+  }
+
+  next(r?: TrapResult): IteratorResult<Trap, number> {
+    const s = this.#s!;
+    const cpu = this.#ctx.cpu;
+    if (this.#state === Q_PUT) {
+      if (cpu.write(s.um.va, s.um.m.bytes) !== CPU_OK) return this.#fault(true);
+      this.#state = Q_SENT;
+      return this.#sendrec;
+    }
+    if (this.#state === Q_SENT) {
+      if ((r === EDEADSRCDST || r === ECALLDENIED) && s.lookup) {
+        this.#slow = numRequestSlowly(this.#ctx, this.#call, this.#key, this.#flags, this.#val);
+        this.#state = Q_SLOW;
+        return this.next();
+      }
+      this.#return.value = r ?? 0;
+      this.#state = Q_GET;
+    }
+    if (this.#state === Q_GET) {
+      if (cpu.read(s.um.va, s.um.m.bytes) !== CPU_OK) return this.#fault(false);
+      if (this.#return.value === OK) this.#return.value = s.um.m.type;
+      return this.#finish();
+    }
+    if (this.#state === Q_SLOW) {
+      const res = this.#slow!.next(r ?? 0);
+      if (res.done !== true) return res;
+      this.#return.value = res.value;
+      return this.#finish();
+    }
+    return this.#return;
+  }
+
+  return(value: number): IteratorResult<Trap, number> {
+    this.#return.value = value;
+    return this.#finish();
+  }
+
+  throw(e: unknown): IteratorResult<Trap, number> {
+    this.#finish();
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  #fault(write: boolean): IteratorResult<Trap, number> {
+    return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
+  }
+
+  #finish(): IteratorResult<Trap, number> {
+    this.#state = Q_IDLE;
+    this.#s = null;
+    this.#slow = null;
+    return this.#return;
+  }
+}
+
 /** A data grant to DS made per call, revoked by `done`. */
 function withGrant(ctx: ProcessContext, addr: VirAddr, len: number, access: number) {
   let gid = -1;
@@ -208,7 +367,7 @@ function publishNum(
   val: number,
   flags: number,
 ): Syscall {
-  return request(ctx, "DS_PUBLISH", key, { flags: flags | type, val: val >>> 0, valLen: 0 });
+  return numRequest(ctx, "DS_PUBLISH", key, flags | type, val >>> 0);
 }
 
 /** `ds_publish_u32`. */
@@ -295,12 +454,7 @@ export function* dsRetrieveU32(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; value: number }> {
-  const status = yield* request(ctx, "DS_RETRIEVE", key, {
-    flags: DSF_TYPE_U32,
-    val: 0,
-    valLen: 0,
-    nrSnapshot: 0,
-  });
+  const status = yield* numRequest(ctx, "DS_RETRIEVE", key, DSF_TYPE_U32, 0);
   return { status, value: dsLib(ctx).um.m.view.getUint32(RETRIEVE_VAL, true) };
 }
 
@@ -309,12 +463,7 @@ export function* dsRetrieveLabelEndpt(
   ctx: ProcessContext,
   label: string,
 ): Syscall<{ status: number; endpoint: Endpoint }> {
-  const status = yield* request(ctx, "DS_RETRIEVE", label, {
-    flags: DSF_TYPE_LABEL,
-    val: 0,
-    valLen: 0,
-    nrSnapshot: 0,
-  });
+  const status = yield* numRequest(ctx, "DS_RETRIEVE", label, DSF_TYPE_LABEL, 0);
   const val = replyOf(ctx, "DS_RETRIEVE").val;
   return { status, endpoint: (status === OK ? val | 0 : NONE) as Endpoint };
 }
