@@ -88,6 +88,25 @@ describe("journal records", () => {
     );
   });
 
+  test("repeated numeric publishes of one key (the patched record) decode to what was encoded", () => {
+    const few = fc.constantFrom("a", "b");
+    const numeric = fc.record({
+      op: fc.constant("publish" as const),
+      caller: few,
+      key: few,
+      type: fc.constantFrom(DSF_TYPE_U32, DSF_TYPE_LABEL),
+      flags: u32,
+      num: u32,
+    });
+    const mixed = fc.oneof(numeric, numeric, numeric, op);
+    fc.assert(
+      fc.property(fc.array(mixed, { maxLength: 30 }), (ops) => {
+        const bytes = concat(ops.map((o) => encodeOp(o).slice()));
+        expect(decodeOps(bytes)).toEqual(ops);
+      }),
+    );
+  });
+
   test("decoding stops at a torn or corrupt record, keeping the ones before it", () => {
     const a = encodeOp({ op: "check", caller: "x" }).slice();
     const b = encodeOp({ op: "delete", caller: "y", key: "k", type: DSF_TYPE_U32 }).slice();

@@ -122,6 +122,11 @@ class Writer {
     this.#view.setUint32(0, this.n, true);
     return this.#buf.subarray(0, this.n);
   }
+
+  /** Overwrites the word at `at` (below `n`) of the record being built. */
+  patch32(at: number, v: number): void {
+    this.#view.setUint32(at, v >>> 0, true);
+  }
 }
 
 class Reader {
@@ -170,9 +175,36 @@ class Reader {
 
 const writer = new Writer();
 
+/**
+ * The last record encoded, when it was a U32/LABEL publish: its caller, key and type, where
+ * its flags are in the writer, and the record itself. The next publish of the same key by
+ * the same caller (the usual case: a value updated again and again) only patches flags and
+ * value into it.
+ */
+let lastNum: {
+  caller: string;
+  key: string;
+  type: DsType;
+  flagsAt: number;
+  record: Uint8Array;
+} | null = null;
+
 /** The record for `op`: a view of a buffer the next call reuses (copy it to keep it). */
 export function encodeOp(op: JournalOp): Uint8Array {
   const w = writer;
+  const numeric = op.op === "publish" && op.data === undefined && op.map === undefined;
+  if (
+    numeric &&
+    lastNum?.caller === op.caller &&
+    lastNum.key === op.key &&
+    lastNum.type === op.type
+  ) {
+    w.patch32(lastNum.flagsAt, op.flags);
+    w.patch32(lastNum.flagsAt + 4, op.num);
+    return lastNum.record;
+  }
+  lastNum = null;
+  let flagsAt = -1;
   w.reset();
   w.u8(OPS.indexOf(op.op));
   switch (op.op) {
@@ -185,6 +217,7 @@ export function encodeOp(op: JournalOp): Uint8Array {
       w.str(op.caller);
       w.str(op.key);
       w.u32(op.type);
+      flagsAt = w.n;
       w.u32(op.flags);
       w.u32(op.num);
       w.u8(op.data !== undefined ? 1 : op.map !== undefined ? 2 : 0);
@@ -215,7 +248,9 @@ export function encodeOp(op: JournalOp): Uint8Array {
       w.bytes(op.data);
       break;
   }
-  return w.finish();
+  const record = w.finish();
+  if (numeric) lastNum = { caller: op.caller, key: op.key, type: op.type, flagsAt, record };
+  return record;
 }
 
 /** The records in `b` (a journal's record area); stops at the first malformed one. */
