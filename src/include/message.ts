@@ -62,55 +62,71 @@ function sizeOf(kind: FieldKind): number {
   }
 }
 
-function readField(view: DataView, off: number, kind: FieldKind): number | Uint8Array {
-  if (typeof kind === "object") {
-    return new Uint8Array(
-      view.buffer.slice(view.byteOffset + off, view.byteOffset + off + kind.bytes),
-    );
-  }
+const C_I8 = 0;
+const C_U8 = 1;
+const C_I16 = 2;
+const C_U16 = 3;
+const C_I32 = 4;
+const C_U32 = 5;
+const C_BYTES = 6;
+
+function kindCode(kind: FieldKind): number {
+  if (typeof kind === "object") return C_BYTES;
   switch (kind) {
     case "i8":
-      return view.getInt8(off);
+      return C_I8;
     case "u8":
-      return view.getUint8(off);
+      return C_U8;
     case "i16":
-      return view.getInt16(off, true);
+      return C_I16;
     case "u16":
-      return view.getUint16(off, true);
+      return C_U16;
     case "i32":
     case "endpoint":
-      return view.getInt32(off, true);
+      return C_I32;
     case "u32":
     case "vir":
-      return view.getUint32(off, true);
+      return C_U32;
   }
 }
 
-function writeField(view: DataView, off: number, kind: FieldKind, v: number | Uint8Array): void {
-  if (typeof kind === "object") {
+function readCoded(view: DataView, off: number, code: number, size: number): number | Uint8Array {
+  switch (code) {
+    case C_I32:
+      return view.getInt32(off, true);
+    case C_U32:
+      return view.getUint32(off, true);
+    case C_I8:
+      return view.getInt8(off);
+    case C_U8:
+      return view.getUint8(off);
+    case C_I16:
+      return view.getInt16(off, true);
+    case C_U16:
+      return view.getUint16(off, true);
+    default:
+      return new Uint8Array(view.buffer.slice(view.byteOffset + off, view.byteOffset + off + size));
+  }
+}
+
+function writeCoded(
+  view: DataView,
+  off: number,
+  code: number,
+  size: number,
+  v: number | Uint8Array,
+): void {
+  if (code === C_BYTES) {
     const bytes = v instanceof Uint8Array ? v : new Uint8Array(0);
-    const dst = new Uint8Array(view.buffer, view.byteOffset + off, kind.bytes);
+    const dst = new Uint8Array(view.buffer, view.byteOffset + off, size);
     dst.fill(0);
-    dst.set(bytes.subarray(0, kind.bytes));
+    dst.set(bytes.subarray(0, size));
     return;
   }
-  const n = typeof v === "number" ? v : 0;
-  switch (kind) {
-    case "i8":
-    case "u8":
-      view.setUint8(off, n & 0xff);
-      return;
-    case "i16":
-    case "u16":
-      view.setUint16(off, n & 0xffff, true);
-      return;
-    case "i32":
-    case "u32":
-    case "endpoint":
-    case "vir":
-      view.setUint32(off, n >>> 0, true);
-      return;
-  }
+  const x = typeof v === "number" ? v : 0;
+  if (code >= C_I32) view.setUint32(off, x >>> 0, true);
+  else if (code >= C_I16) view.setUint16(off, x & 0xffff, true);
+  else view.setUint8(off, x & 0xff);
 }
 
 /**
@@ -159,13 +175,24 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
   }
   const proto: object = {};
   for (const [name, kind, o] of entries) {
+    const code = kindCode(kind);
+    const size = sizeOf(kind);
     Object.defineProperty(proto, name, {
       get(this: { readonly view: DataView }) {
-        return readField(this.view, o, kind);
+        return readCoded(this.view, o, code, size);
       },
     });
   }
   let last: { readonly view: DataView } | null = null;
+  // The hot paths (`read`, `write`) walk parallel arrays with numeric kinds.
+  const n = entries.length;
+  const names = entries.map((e) => e[0]);
+  const offs = entries.map((e) => e[2]);
+  const codes = entries.map((e) => kindCode(e[1]));
+  const sizes = entries.map((e) => sizeOf(e[1]));
+  // Every decoded object starts as a copy of one with all the fields (one hidden class).
+  const shape: Record<string, number | Uint8Array> = {};
+  for (const name of names) shape[name] = 0;
   return {
     fields,
     offsets: offsets as { readonly [N in keyof F]: number },
@@ -175,13 +202,15 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
       return last as unknown as Fields<F>;
     },
     read(view) {
-      const out: Record<string, number | Uint8Array> = {};
-      for (const [name, kind, o] of entries) out[name] = readField(view, o, kind);
+      const out: Record<string, number | Uint8Array> = { ...shape };
+      for (let i = 0; i < n; i++) out[names[i]!] = readCoded(view, offs[i]!, codes[i]!, sizes[i]!);
       return out as Fields<F>;
     },
     write(view, values) {
-      const vals = values as Record<string, number | Uint8Array>;
-      for (const [name, kind, o] of entries) writeField(view, o, kind, vals[name] ?? 0);
+      const vals = values as Record<string, number | Uint8Array | undefined>;
+      for (let i = 0; i < n; i++) {
+        writeCoded(view, offs[i]!, codes[i]!, sizes[i]!, vals[names[i]!] ?? 0);
+      }
     },
   };
 }
