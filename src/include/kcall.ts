@@ -3,6 +3,7 @@
  * call. The kernel's call vector and the library's `sys*` wrappers are both typed from
  * this file. MINIX: include/minix/com.h (MINIX-SPEC §3.3).
  */
+import type { Endpoint } from "./endpoint.ts";
 import { defineLayout, defineStruct, type Layout, type FieldKind } from "./message.ts";
 
 export const KERNEL_CALL = 0x600;
@@ -327,6 +328,17 @@ export const BOOT_IMAGE_ENTRY = defineStruct({
   endpoint: "endpoint",
   name: { bytes: 16 },
 });
+
+/** One boot process (MINIX `struct boot_image`), as the kernel keeps it and GET_IMAGE gives it. */
+export interface BootImage {
+  readonly procNr: number;
+  /** PROC_FULLVM, PROC_ROOT or 0. */
+  readonly flags: number;
+  readonly quantum: number;
+  readonly priority: number;
+  readonly endpoint: Endpoint;
+  readonly name: string;
+}
 
 /** `GET_KINFO` result written to I_VAL_PTR: six u32 (see `KINFO_FIELDS`). */
 export const KINFO_FIELDS = ["nrProcs", "nrTasks", "nrSysProcs", "frames", "hz", "uptime"] as const;

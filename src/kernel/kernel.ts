@@ -4,7 +4,8 @@
  * `Kernel` (ipc/, system/, run.ts, …); this file only holds state and the flag helpers that
  * keep "runnable iff rtsFlags === 0 iff queued" true. MINIX: kernel/glo.h, kernel/proc.h.
  */
-import { NR_TASKS, slotOf, VM_PROC_NR, type Endpoint } from "../include/endpoint.ts";
+import { NR_TASKS, slotOf, VM_PROC_NR } from "../include/endpoint.ts";
+import type { BootImage } from "../include/kcall.ts";
 import { MESSAGE_SIZE } from "../include/message.ts";
 import type { Hardware } from "../hw/machine.ts";
 import type { MachineEvent } from "../hw/events.ts";
@@ -55,17 +56,6 @@ export const DEFAULT_KERNEL_OPTIONS: KernelOptions = {
   hz: 60,
 };
 
-/** One boot process as the kernel records it (MINIX `struct boot_image`). */
-export interface BootImageInfo {
-  readonly procNr: number;
-  /** PROC_FULLVM or 0. */
-  readonly flags: number;
-  readonly quantum: number;
-  readonly priority: number;
-  readonly endpoint: Endpoint;
-  readonly name: string;
-}
-
 export class Kernel {
   readonly hw: Hardware;
   readonly opts: KernelOptions;
@@ -91,7 +81,7 @@ export class Kernel {
   /** The image booted through RS, the root system process (seed 002). */
   rootBoot = false;
   /** The boot image table (`image[]`), kernel tasks first; read with GET_IMAGE. */
-  readonly image: BootImageInfo[] = [];
+  readonly image: BootImage[] = [];
   /** Live safemap mappings and the mapping calls waiting for VM (mapinfo.ts). */
   readonly mapinfo = new MapInfo();
 

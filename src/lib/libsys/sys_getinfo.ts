@@ -6,6 +6,7 @@ import type { Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
   BOOT_IMAGE_ENTRY,
+  type BootImage,
   GET_HZ,
   GET_IMAGE,
   GET_KINFO,
@@ -87,17 +88,6 @@ export function* sysHz(ctx: ProcessContext): Syscall {
 /** Fills `len` bytes at `buf` with randomness from the machine's seeded generator. */
 export function sysRandomness(ctx: ProcessContext, buf: VirAddr, len: number): Syscall {
   return sysGetinfo(ctx, GET_RANDOMNESS, buf, len);
-}
-
-/** One boot process as `sysGetimage` returns it. */
-export interface BootImage {
-  readonly procNr: number;
-  /** PROC_FULLVM or 0. */
-  readonly flags: number;
-  readonly quantum: number;
-  readonly priority: number;
-  readonly endpoint: Endpoint;
-  readonly name: string;
 }
 
 /** `sys_getimage`: the kernel's boot image table, kernel tasks first. */

@@ -29,33 +29,6 @@ function scratch(ctx: ProcessContext): UMessage {
   return lastScratch;
 }
 
-/**
- * Encodes a SYS_SAFECOPYFROM/TO request (one layout for both) into the scratch message
- * directly: these calls are the data path of every driver and server, so they skip the
- * generic encoder and, below, the nested generators of `kernelCallStatus`.
- */
-function encodeSafecopy(
-  ctx: ProcessContext,
-  call: "SYS_SAFECOPYFROM" | "SYS_SAFECOPYTO",
-  granter: Endpoint,
-  gid: number,
-  offset: number,
-  address: VirAddr,
-  bytes: number,
-): UMessage {
-  const um = scratch(ctx);
-  const m = um.m;
-  m.bytes.fill(0, M_PAYLOAD);
-  m.type = KERNEL_CALL + KCALL_NR[call];
-  const v = m.view;
-  v.setInt32(SCP.granter, granter, true);
-  v.setInt32(SCP.gid, gid, true);
-  v.setUint32(SCP.offset, offset >>> 0, true);
-  v.setUint32(SCP.address, address >>> 0, true);
-  v.setUint32(SCP.bytes, bytes >>> 0, true);
-  return um;
-}
-
 /** `sys_safecopyfrom`: `bytes` at `offset` of grant `gid` of `granter` → `address` here. */
 export function sysSafecopyFrom(
   ctx: ProcessContext,
@@ -80,6 +53,11 @@ export function sysSafecopyTo(
   return safecopyCall(ctx, "SYS_SAFECOPYTO", granter, gid, offset, address, bytes);
 }
 
+/**
+ * SYS_SAFECOPYFROM/TO (one layout for both), encoded into the scratch message directly: these
+ * calls are the data path of every driver and server, so they skip the generic encoder and
+ * the nested generators of `kernelCallStatus`.
+ */
 function* safecopyCall(
   ctx: ProcessContext,
   call: "SYS_SAFECOPYFROM" | "SYS_SAFECOPYTO",
@@ -89,8 +67,17 @@ function* safecopyCall(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  const um = encodeSafecopy(ctx, call, granter, gid, offset, address, bytes);
-  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
+  const um = scratch(ctx);
+  const m = um.m;
+  m.bytes.fill(0, M_PAYLOAD);
+  m.type = KERNEL_CALL + KCALL_NR[call];
+  const v = m.view;
+  v.setInt32(SCP.granter, granter, true);
+  v.setInt32(SCP.gid, gid, true);
+  v.setUint32(SCP.offset, offset >>> 0, true);
+  v.setUint32(SCP.address, address >>> 0, true);
+  v.setUint32(SCP.bytes, bytes >>> 0, true);
+  if (ctx.cpu.write(um.va, m.bytes) !== CPU_OK) yield* um.put();
   return yield { kind: "kcall", msg: um.va };
 }
 
