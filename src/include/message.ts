@@ -129,6 +129,26 @@ function writeCoded(
   else view.setUint8(off, x & 0xff);
 }
 
+type Getter = (this: { readonly view: DataView }) => number | Uint8Array;
+
+/** An overlay's accessor for one field: one small function per kind, so each inlines. */
+function getter(o: number, code: number, size: number): Getter {
+  switch (code) {
+    case C_I32:
+      return function (this: { readonly view: DataView }) {
+        return this.view.getInt32(o, true);
+      };
+    case C_U32:
+      return function (this: { readonly view: DataView }) {
+        return this.view.getUint32(o, true);
+      };
+    default:
+      return function (this: { readonly view: DataView }) {
+        return readCoded(this.view, o, code, size);
+      };
+  }
+}
+
 /**
  * Declares a payload layout. Fields are placed in declaration order from `M_PAYLOAD`, each
  * at its natural alignment. Throws at module load if the payload does not fit in 56 bytes.
@@ -177,11 +197,7 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
   for (const [name, kind, o] of entries) {
     const code = kindCode(kind);
     const size = sizeOf(kind);
-    Object.defineProperty(proto, name, {
-      get(this: { readonly view: DataView }) {
-        return readCoded(this.view, o, code, size);
-      },
-    });
+    Object.defineProperty(proto, name, { get: getter(o, code, size) });
   }
   let last: { readonly view: DataView } | null = null;
   // The hot paths (`read`, `write`) walk parallel arrays with numeric kinds.

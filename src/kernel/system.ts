@@ -15,11 +15,11 @@ import {
   type KcallReply,
   type KcallReq,
 } from "../include/kcall.ts";
-import { M_SOURCE, M_TYPE, type FieldKind, type Layout } from "../include/message.ts";
+import { M_SOURCE, M_TYPE, MESSAGE_SIZE, type FieldKind, type Layout } from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
 import { dropPending } from "./mapinfo.ts";
-import { copyMsgFromProc, copyMsgToProc } from "./memory.ts";
+import { copy16, copyMsgFromProc, copyMsgToProc } from "./memory.ts";
 import { MF_KCALL_RESUME, type Proc } from "./proc.ts";
 import { callVec } from "./system/index.ts";
 
@@ -29,17 +29,27 @@ export interface KcallMsg<K extends KcallName> {
   reply(values: KcallReply<K>): void;
 }
 
-/** The `KcallMsg` the dispatcher hands to a handler: the decoded request, reply in place. */
+/**
+ * The `KcallMsg` the dispatcher hands to a handler, one per call number, made once: `req` is
+ * an overlay of `snapshot`, a copy of the request taken before the handler runs, so fields
+ * read after `reply` (which writes the kernel's message buffer) still read the request.
+ */
 class DecodedCall<K extends KcallName> implements KcallMsg<K> {
+  readonly name: K;
   readonly req: KcallReq<K>;
+  readonly handler: KcallHandler<K>;
   readonly #layout: Layout<Readonly<Record<string, FieldKind>>>;
   readonly #view: DataView;
 
   constructor(
+    name: K,
+    handler: KcallHandler<K>,
     req: KcallReq<K>,
     layout: Layout<Readonly<Record<string, FieldKind>>>,
     view: DataView,
   ) {
+    this.name = name;
+    this.handler = handler;
     this.req = req;
     this.#layout = layout;
     this.#view = view;
@@ -48,6 +58,41 @@ class DecodedCall<K extends KcallName> implements KcallMsg<K> {
   reply(values: KcallReply<K>): void {
     this.#layout.write(this.#view, values);
   }
+}
+
+/** The request being handled, copied out of `k.kmsg` (see DecodedCall). */
+const snapshot = new Uint32Array(MESSAGE_SIZE / 4);
+const snapshotView = new DataView(snapshot.buffer);
+
+/** Per kernel message buffer: the DecodedCall of each implemented call number, else undefined. */
+const tables = new WeakMap<DataView, readonly (DecodedCall<KcallName> | undefined)[]>();
+
+let lastView: DataView | null = null;
+let lastTable: readonly (DecodedCall<KcallName> | undefined)[] = [];
+
+function callTable(view: DataView): readonly (DecodedCall<KcallName> | undefined)[] {
+  if (view === lastView) return lastTable;
+  let t = tables.get(view);
+  if (t === undefined) t = makeTable(view);
+  lastView = view;
+  lastTable = t;
+  return t;
+}
+
+function makeTable(view: DataView): readonly (DecodedCall<KcallName> | undefined)[] {
+  const calls = new Array<DecodedCall<KcallName> | undefined>(NR_SYS_CALLS).fill(undefined);
+  for (let nr = 0; nr < NR_SYS_CALLS; nr++) {
+    const name = kcallName(nr);
+    if (name === undefined || !(name in callVec)) continue;
+    const call = name as KcallName;
+    const def = KCALLS[call];
+    // The one cast: handlers are looked up by a name only known at run time.
+    const handler = callVec[call] as KcallHandler<typeof call>;
+    const req = def.req.overlay(snapshotView) as KcallReq<typeof call>;
+    calls[nr] = new DecodedCall<typeof call>(call, handler, req, def.reply, view);
+  }
+  tables.set(view, calls);
+  return calls;
 }
 
 /** One handler per call: checks first, then effects; returns the status for `m_type`. */
@@ -80,16 +125,13 @@ function dispatch(k: Kernel, caller: Proc): number {
   const nr = view.getInt32(M_TYPE, true) - KERNEL_CALL;
   if (nr < 0 || nr >= NR_SYS_CALLS) return EBADREQUEST;
   if (caller.priv?.kCallMask.has(nr) !== true) return ECALLDENIED;
-  const name = kcallName(nr);
-  if (name === undefined || !(name in callVec)) return EBADREQUEST;
-  const call = name as KcallName;
-  const def = KCALLS[call];
-  const req = def.req.read(view);
-  const m = new DecodedCall<typeof call>(req, def.reply, view);
-  // The one cast: handlers are looked up by a name only known at run time.
-  const handler = callVec[call] as KcallHandler<typeof call>;
-  const result = handler(k, caller, m);
-  if (k.tracing) k.emit({ kind: "kcall", t: k.hw.clock.cycles, ep: caller.endpoint, call, result });
+  const m = callTable(view)[nr];
+  if (m === undefined) return EBADREQUEST;
+  copy16(snapshot, 0, k.kmsg32, 0);
+  const result = m.handler(k, caller, m);
+  if (k.tracing) {
+    k.emit({ kind: "kcall", t: k.hw.clock.cycles, ep: caller.endpoint, call: m.name, result });
+  }
   return result;
 }
 
