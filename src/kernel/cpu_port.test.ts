@@ -27,4 +27,60 @@ describe("UserCpuPort", () => {
     m.runUntilIdle();
     expect(out).toEqual([CPU_OK, 0xdeadbeef, 0xef, 0xbe, 0xad, 0xde, CPU_FAULT, 0x10, CPU_FAULT]);
   });
+
+  test("small word-aligned copies (the word path) read and write what byte copies do", () => {
+    const out: (number | boolean)[] = [];
+    const m = Machine.boot({
+      image: [
+        {
+          name: "p",
+          // eslint-disable-next-line require-yield
+          program: function* (ctx: ProcessContext): Syscall {
+            const cpu = ctx.cpu;
+            // A page boundary inside the heap: the last 64 bytes before it and across it.
+            const page = (ctx.heapBase + 0x1fff) & ~0xfff;
+            const src = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
+            const back = new Uint8Array(68);
+            const bytesOf = (b: Uint8Array): number[] => [...b];
+            for (const at of [page - 64, page - 32, page + 4]) {
+              for (const n of [4, 8, 12, 40, 64]) {
+                back.fill(0);
+                out.push(cpu.write(virAddr(at), src.subarray(0, n)) === CPU_OK);
+                // Word path into a word view, byte path into an unaligned view: both agree.
+                out.push(cpu.read(virAddr(at), back.subarray(0, n)) === CPU_OK);
+                out.push(cpu.read(virAddr(at), back.subarray(1, n + 1)) === CPU_OK);
+                const viaWords = new Uint8Array(n);
+                cpu.read(virAddr(at), viaWords);
+                out.push(
+                  JSON.stringify(bytesOf(viaWords)) === JSON.stringify(bytesOf(src.subarray(0, n))),
+                  JSON.stringify(bytesOf(back.subarray(1, n + 1))) ===
+                    JSON.stringify(bytesOf(src.subarray(0, n))),
+                );
+              }
+            }
+            // Faults name the address and direction, whichever path is taken.
+            const buf = new Uint8Array(64);
+            out.push(cpu.read(virAddr(0x10), buf), cpu.faultAddr, cpu.faultWrite);
+            out.push(cpu.write(virAddr(0x20), buf), cpu.faultAddr, cpu.faultWrite);
+            // Addresses outside the 32-bit space never reach the page tables.
+            out.push(cpu.read((page - 0x1_0000_0000) as never, buf), cpu.faultAddr === page);
+            return 0;
+          },
+        },
+      ],
+    });
+    m.runUntilIdle();
+    const copies = out.slice(0, 3 * 5 * 5);
+    expect(copies.every((x) => x === true)).toBe(true);
+    expect(out.slice(3 * 5 * 5)).toEqual([
+      CPU_FAULT,
+      0x10,
+      false,
+      CPU_FAULT,
+      0x20,
+      true,
+      CPU_FAULT,
+      true,
+    ]);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The CPU port handed to a process: loads and stores in its own address space through the
  * MMU with user-mode permissions. A failing access reports CPU_FAULT and the address; the
- * library turns that into a page-fault trap.
+ * library turns that into a page-fault trap. Small word-aligned copies inside one page (the
+ * message buffers every request goes through) take one translation and move words.
  */
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../include/trap.ts";
 import { OK } from "../include/errno.ts";
@@ -13,6 +14,8 @@ import type { Proc } from "./proc.ts";
 export class UserCpuPort implements CpuPort {
   readonly #k: Kernel;
   readonly #p: Proc;
+  #lastBytes: Uint8Array | null = null;
+  #lastWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   faultAddr = 0 as VirAddr;
   faultWrite = false;
 
@@ -22,6 +25,17 @@ export class UserCpuPort implements CpuPort {
   }
 
   read(va: VirAddr, dst: Uint8Array): number {
+    const n = dst.length;
+    const p = this.#p;
+    if (wordsFit(va, dst, n) && p.cr3 !== 0) {
+      const pa = this.#k.hw.mmu.translate(p.cr3, va, false, true);
+      if (pa < 0) return this.#kernelFault(va, false);
+      const d32 = this.#words(dst);
+      const m32 = this.#k.hw.mem.u32;
+      const w = pa >>> 2;
+      for (let i = 0; i < n >>> 2; i++) d32[i] = m32[w + i]!;
+      return CPU_OK;
+    }
     if (copyFromProc(this.#k, this.#p, va, dst, 0, dst.length) === OK) return CPU_OK;
     this.faultAddr = this.#k.faultAddr as VirAddr;
     this.faultWrite = false;
@@ -44,6 +58,21 @@ export class UserCpuPort implements CpuPort {
     return CPU_OK;
   }
 
+  /** A fault seen as the general copy reports it (which also sets `k.faultAddr`). */
+  #kernelFault(va: number, write: boolean): number {
+    this.#k.faultAddr = va >>> 0;
+    return this.#fault(va, write);
+  }
+
+  /** A word view of `b` (word aligned), kept for the buffer used last. */
+  #words(b: Uint8Array): Uint32Array<ArrayBufferLike> {
+    if (this.#lastBytes !== b) {
+      this.#lastBytes = b;
+      this.#lastWords = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    }
+    return this.#lastWords;
+  }
+
   #fault(va: number, write: boolean): number {
     this.faultAddr = (va >>> 0) as VirAddr;
     this.faultWrite = write;
@@ -51,9 +80,34 @@ export class UserCpuPort implements CpuPort {
   }
 
   write(va: VirAddr, src: Uint8Array): number {
+    const n = src.length;
+    const p = this.#p;
+    if (wordsFit(va, src, n) && p.cr3 !== 0) {
+      const pa = this.#k.hw.mmu.translate(p.cr3, va, true, true);
+      if (pa < 0) return this.#kernelFault(va, true);
+      const s32 = this.#words(src);
+      const m32 = this.#k.hw.mem.u32;
+      const w = pa >>> 2;
+      for (let i = 0; i < n >>> 2; i++) m32[w + i] = s32[i]!;
+      return CPU_OK;
+    }
     if (copyToProc(this.#k, this.#p, va, src, 0, src.length) === OK) return CPU_OK;
     this.faultAddr = this.#k.faultAddr as VirAddr;
     this.faultWrite = true;
     return CPU_FAULT;
   }
+}
+
+/**
+ * Words to copy in one page: a 32-bit word-aligned address, a word-aligned buffer of whole
+ * words, at most 64 bytes, not crossing a page (so not past the end of the address space).
+ */
+function wordsFit(va: number, b: Uint8Array, n: number): boolean {
+  return (
+    va >>> 0 === va &&
+    n > 0 &&
+    n <= 64 &&
+    ((va | n | b.byteOffset) & 3) === 0 &&
+    (va & 0xfff) <= 0x1000 - n
+  );
 }
