@@ -11,11 +11,16 @@ import type { Kernel } from "./kernel.ts";
 import { copyFromProc, copyToProc } from "./memory.ts";
 import type { Proc } from "./proc.ts";
 
+const VIEWS = 4;
+const EMPTY = new Uint32Array(0);
+
 export class UserCpuPort implements CpuPort {
   readonly #k: Kernel;
   readonly #p: Proc;
-  #lastBytes: Uint8Array | null = null;
-  #lastWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** Word views of the last buffers copied (a process cycles through a few message buffers). */
+  readonly #bytes: (Uint8Array | null)[] = [null, null, null, null];
+  readonly #words32: Uint32Array<ArrayBufferLike>[] = [EMPTY, EMPTY, EMPTY, EMPTY];
+  #nextSlot = 0;
   faultAddr = 0 as VirAddr;
   faultWrite = false;
 
@@ -64,13 +69,16 @@ export class UserCpuPort implements CpuPort {
     return this.#fault(va, write);
   }
 
-  /** A word view of `b` (word aligned), kept for the buffer used last. */
+  /** A word view of `b` (word aligned), one of the views kept for the last buffers. */
   #words(b: Uint8Array): Uint32Array<ArrayBufferLike> {
-    if (this.#lastBytes !== b) {
-      this.#lastBytes = b;
-      this.#lastWords = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
-    }
-    return this.#lastWords;
+    const bytes = this.#bytes;
+    for (let i = 0; i < VIEWS; i++) if (bytes[i] === b) return this.#words32[i]!;
+    const i = this.#nextSlot;
+    this.#nextSlot = (i + 1) & (VIEWS - 1);
+    bytes[i] = b;
+    const w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    this.#words32[i] = w;
+    return w;
   }
 
   #fault(va: number, write: boolean): number {
