@@ -88,6 +88,8 @@ export class MapInfo {
 
 /** The caller's pending entry of kind `kind`, removed; undefined if it has none. */
 export function takePending(k: Kernel, caller: Proc, kind: Pending["kind"]): Pending | undefined {
+  // Every kernel call asks: the usual answer is "nothing pending for anyone".
+  if (k.mapinfo.pending.size === 0) return undefined;
   const p = k.mapinfo.pending.get(caller);
   if (p === undefined || p.kind !== kind) return undefined;
   k.mapinfo.pending.delete(caller);
@@ -103,6 +105,7 @@ export function setPending(k: Kernel, caller: Proc, p: Pending): void {
 
 /** A call of `caller` completed: nothing of it is pending any more. */
 export function dropPending(k: Kernel, caller: Proc): void {
+  if (k.mapinfo.pending.size === 0) return;
   const p = k.mapinfo.pending.get(caller);
   if (p === undefined) return;
   k.mapinfo.pending.delete(caller);

@@ -21,6 +21,9 @@ import { copyBetween, copyToProc } from "./memory.ts";
 import { VMSTYPE_KERNELCALL, type Proc } from "./proc.ts";
 import { copyFaulted } from "./vmrequest.ts";
 
+/** `verifyGrant`'s answer for the copy in progress (copies never nest: one object serves). */
+let grantTarget: GrantTarget | null = null;
+
 /**
  * `safecopy`: copy `bytes` between byte `offset` of grant `gid` of `granter` and `addr` in
  * `caller`. `access` CPF_READ copies granter → caller, CPF_WRITE caller → granter.
@@ -44,7 +47,7 @@ export function safecopy(
   if (resumed === OK) return OK;
   const pre = checkGranter(k, granter);
   if (pre !== OK) return pre;
-  const target: GrantTarget = { proc: caller, addr: 0 };
+  const target = (grantTarget ??= { proc: caller, addr: 0 });
   const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target);
   if (r !== OK) return r;
   if (bytes === 0) return EDOM;
