@@ -1,8 +1,8 @@
 /**
  * The CPU port handed to a process: loads and stores in its own address space through the
  * MMU with user-mode permissions. A failing access reports CPU_FAULT and the address; the
- * library turns that into a page-fault trap. Small word-aligned copies inside one page (the
- * message buffers every request goes through) take one translation and move words.
+ * library turns that into a page-fault trap. Copies of at most 64 bytes inside one page (the
+ * message buffers every request goes through) take one translation and no temporary view.
  */
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../include/trap.ts";
 import { OK } from "../include/errno.ts";
@@ -32,13 +32,18 @@ export class UserCpuPort implements CpuPort {
   read(va: VirAddr, dst: Uint8Array): number {
     const n = dst.length;
     const p = this.#p;
-    if (wordsFit(va, dst, n) && p.cr3 !== 0) {
+    if (smallFit(va, n) && p.cr3 !== 0) {
       const pa = this.#k.hw.mmu.translate(p.cr3, va, false, true);
       if (pa < 0) return this.#kernelFault(va, false);
-      const d32 = this.#words(dst);
-      const m32 = this.#k.hw.mem.u32;
-      const w = pa >>> 2;
-      for (let i = 0; i < n >>> 2; i++) d32[i] = m32[w + i]!;
+      if (((pa | n | dst.byteOffset) & 3) === 0) {
+        const d32 = this.#words(dst);
+        const m32 = this.#k.hw.mem.u32;
+        const w = pa >>> 2;
+        for (let i = 0; i < n >>> 2; i++) d32[i] = m32[w + i]!;
+      } else {
+        const m8 = this.#k.hw.mem.u8;
+        for (let i = 0; i < n; i++) dst[i] = m8[pa + i]!;
+      }
       return CPU_OK;
     }
     if (copyFromProc(this.#k, this.#p, va, dst, 0, dst.length) === OK) return CPU_OK;
@@ -90,13 +95,18 @@ export class UserCpuPort implements CpuPort {
   write(va: VirAddr, src: Uint8Array): number {
     const n = src.length;
     const p = this.#p;
-    if (wordsFit(va, src, n) && p.cr3 !== 0) {
+    if (smallFit(va, n) && p.cr3 !== 0) {
       const pa = this.#k.hw.mmu.translate(p.cr3, va, true, true);
       if (pa < 0) return this.#kernelFault(va, true);
-      const s32 = this.#words(src);
-      const m32 = this.#k.hw.mem.u32;
-      const w = pa >>> 2;
-      for (let i = 0; i < n >>> 2; i++) m32[w + i] = s32[i]!;
+      if (((pa | n | src.byteOffset) & 3) === 0) {
+        const s32 = this.#words(src);
+        const m32 = this.#k.hw.mem.u32;
+        const w = pa >>> 2;
+        for (let i = 0; i < n >>> 2; i++) m32[w + i] = s32[i]!;
+      } else {
+        const m8 = this.#k.hw.mem.u8;
+        for (let i = 0; i < n; i++) m8[pa + i] = src[i]!;
+      }
       return CPU_OK;
     }
     if (copyToProc(this.#k, this.#p, va, src, 0, src.length) === OK) return CPU_OK;
@@ -107,15 +117,10 @@ export class UserCpuPort implements CpuPort {
 }
 
 /**
- * Words to copy in one page: a 32-bit word-aligned address, a word-aligned buffer of whole
- * words, at most 64 bytes, not crossing a page (so not past the end of the address space).
+ * A small copy inside one page: a 32-bit address and 1 to 64 bytes not crossing a page (so
+ * not past the end of the address space). Moved as words when address, length and buffer
+ * are word aligned, else byte by byte.
  */
-function wordsFit(va: number, b: Uint8Array, n: number): boolean {
-  return (
-    va >>> 0 === va &&
-    n > 0 &&
-    n <= 64 &&
-    ((va | n | b.byteOffset) & 3) === 0 &&
-    (va & 0xfff) <= 0x1000 - n
-  );
+function smallFit(va: number, n: number): boolean {
+  return va >>> 0 === va && n > 0 && n <= 64 && (va & 0xfff) <= 0x1000 - n;
 }
