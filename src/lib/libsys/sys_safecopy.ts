@@ -7,7 +7,13 @@ import type { Endpoint } from "../../include/endpoint.ts";
 import { SCPVEC_NR, VSCP_VEC } from "../../include/grant.ts";
 import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
 import { M_PAYLOAD } from "../../include/message.ts";
-import { CPU_OK, type ProcessContext } from "../../include/trap.ts";
+import {
+  CPU_OK,
+  type KcallTrap,
+  type ProcessContext,
+  type Trap,
+  type TrapResult,
+} from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../ipc.ts";
 import { store } from "../mem.ts";
@@ -38,7 +44,7 @@ export function sysSafecopyFrom(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  return safecopyCall(ctx, "SYS_SAFECOPYFROM", granter, gid, offset, address, bytes);
+  return safecopyCall(ctx, FROM, granter, gid, offset, address, bytes);
 }
 
 /** `sys_safecopyto`: `bytes` at `address` here → `offset` of grant `gid` of `granter`. */
@@ -50,35 +56,156 @@ export function sysSafecopyTo(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  return safecopyCall(ctx, "SYS_SAFECOPYTO", granter, gid, offset, address, bytes);
+  return safecopyCall(ctx, TO, granter, gid, offset, address, bytes);
 }
 
+const FROM = KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM;
+const TO = KERNEL_CALL + KCALL_NR.SYS_SAFECOPYTO;
+
+const FRESH = 0;
+const TRAPPED = 1;
+const DONE = 2;
+
+/** Iterator results are read by `yield*` at once and never kept: two shared objects serve. */
+const YIELD: { done: false; value: Trap } = {
+  done: false,
+  value: { kind: "kcall", msg: 0 as VirAddr },
+};
+const RETURN: { done: true; value: number } = { done: true, value: 0 };
+
 /**
- * SYS_SAFECOPYFROM/TO (one layout for both), encoded into the scratch message directly: these
- * calls are the data path of every driver and server, so they skip the generic encoder and
- * the nested generators of `kernelCallStatus`.
+ * SYS_SAFECOPYFROM/TO (one layout for both): the request is encoded into the scratch message
+ * directly and the call is its own trap record and iterator (like the IPC stubs), since these
+ * calls are the data path of every driver and server: no generic encoder, no generator per
+ * call. Records are pooled: a finished call is reused by a later one. A store of the request
+ * that faults goes through `UMessage.put` (a real generator) before the trap.
  */
-function* safecopyCall(
+class SafecopyCall implements KcallTrap, Generator<Trap, number, TrapResult> {
+  readonly kind = "kcall";
+  msg = 0 as VirAddr;
+  ctx: ProcessContext | null;
+  type: number;
+  granter: Endpoint;
+  gid: number;
+  offset: number;
+  address: VirAddr;
+  bytes: number;
+  state = FRESH;
+  /** The store that faulted, retried before the trap. */
+  slow: Syscall<void> | null = null;
+  nextFree: SafecopyCall | null = null;
+
+  constructor(
+    ctx: ProcessContext,
+    type: number,
+    granter: Endpoint,
+    gid: number,
+    offset: number,
+    address: VirAddr,
+    bytes: number,
+  ) {
+    this.ctx = ctx;
+    this.type = type;
+    this.granter = granter;
+    this.gid = gid;
+    this.offset = offset;
+    this.address = address;
+    this.bytes = bytes;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(r?: TrapResult): IteratorResult<Trap, number> {
+    if (this.state === TRAPPED) return this.#finish(r ?? 0);
+    if (this.state === DONE) {
+      RETURN.value = r ?? 0;
+      return RETURN;
+    }
+    const slow = this.slow;
+    if (slow !== null) {
+      const res = slow.next(r ?? 0);
+      if (res.done !== true) return res;
+      this.slow = null;
+      return this.#trap();
+    }
+    const ctx = this.ctx!;
+    const um = scratch(ctx);
+    const m = um.m;
+    m.bytes.fill(0, M_PAYLOAD);
+    m.type = this.type;
+    const v = m.view;
+    v.setInt32(SCP.granter, this.granter, true);
+    v.setInt32(SCP.gid, this.gid, true);
+    v.setUint32(SCP.offset, this.offset >>> 0, true);
+    v.setUint32(SCP.address, this.address >>> 0, true);
+    v.setUint32(SCP.bytes, this.bytes >>> 0, true);
+    this.msg = um.va;
+    if (ctx.cpu.write(um.va, m.bytes) !== CPU_OK) {
+      this.slow = um.put();
+      return this.next(r);
+    }
+    return this.#trap();
+  }
+
+  #trap(): IteratorResult<Trap, number> {
+    this.state = TRAPPED;
+    YIELD.value = this;
+    return YIELD;
+  }
+
+  #finish(value: number): IteratorResult<Trap, number> {
+    this.state = DONE;
+    // The call is over: nobody refers to this record any more; keep it for the next call.
+    this.ctx = null;
+    this.slow = null;
+    release(this);
+    RETURN.value = value;
+    return RETURN;
+  }
+
+  return(value: number): IteratorResult<Trap, number> {
+    if (this.state !== DONE) return this.#finish(value);
+    RETURN.value = value;
+    return RETURN;
+  }
+
+  throw(e: unknown): IteratorResult<Trap, number> {
+    if (this.state !== DONE) this.#finish(0);
+    throw e;
+  }
+}
+
+let pool: SafecopyCall | null = null;
+
+function release(c: SafecopyCall): void {
+  c.nextFree = pool;
+  pool = c;
+}
+
+function safecopyCall(
   ctx: ProcessContext,
-  call: "SYS_SAFECOPYFROM" | "SYS_SAFECOPYTO",
+  type: number,
   granter: Endpoint,
   gid: number,
   offset: number,
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  const um = scratch(ctx);
-  const m = um.m;
-  m.bytes.fill(0, M_PAYLOAD);
-  m.type = KERNEL_CALL + KCALL_NR[call];
-  const v = m.view;
-  v.setInt32(SCP.granter, granter, true);
-  v.setInt32(SCP.gid, gid, true);
-  v.setUint32(SCP.offset, offset >>> 0, true);
-  v.setUint32(SCP.address, address >>> 0, true);
-  v.setUint32(SCP.bytes, bytes >>> 0, true);
-  if (ctx.cpu.write(um.va, m.bytes) !== CPU_OK) yield* um.put();
-  return yield { kind: "kcall", msg: um.va };
+  const c = pool;
+  if (c === null) return new SafecopyCall(ctx, type, granter, gid, offset, address, bytes);
+  pool = c.nextFree;
+  c.nextFree = null;
+  c.ctx = ctx;
+  c.type = type;
+  c.granter = granter;
+  c.gid = gid;
+  c.offset = offset;
+  c.address = address;
+  c.bytes = bytes;
+  c.state = FRESH;
+  return c;
 }
 
 /** `sys_safememset`: fill `bytes` at `offset` of grant `gid` of `granter` with byte `ch`. */
