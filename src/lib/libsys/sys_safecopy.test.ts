@@ -57,10 +57,23 @@ describe("sys_safecopyfrom / sys_safecopyto (pooled trap records)", () => {
         statuses.push(yield* sysSafecopyFrom(ctx, g, shared.gid + 1000, 0, virAddr(own), 8));
         statuses.push(yield* sysSafecopyFrom(ctx, 999 as Endpoint, shared.gid, 0, virAddr(own), 8));
         statuses.push(yield* sysSafecopyFrom(ctx, g, shared.gid, 0, virAddr(own), 8));
+        // From a grant of its own memory onto an overlapping range: moved as memmove does.
+        const mine = malloc(ctx, 128, 8);
+        const self = yield* cpfGrantDirect(ctx, REQUESTOR, mine, 128, CPF_READ);
+        const p = pattern(128, 4);
+        yield* fill(ctx, mine, 128, 4);
+        statuses.push(yield* sysSafecopyFrom(ctx, REQUESTOR, self, 0, virAddr(mine + 5), 40));
+        const forward = Uint8Array.from(p);
+        forward.set(p.subarray(0, 40), 5);
+        checks.push([yield* read(ctx, mine, 128), forward]);
+        statuses.push(yield* sysSafecopyFrom(ctx, REQUESTOR, self, 9, virAddr(mine + 2), 50));
+        const backward = Uint8Array.from(forward);
+        backward.set(forward.subarray(9, 59), 2);
+        checks.push([yield* read(ctx, mine, 128), backward]);
       },
     });
-    expect(statuses).toEqual([OK, OK, OK, OK, OK, OK, OK, OK, EPERM, EINVAL, OK]);
-    expect(checks.length).toBe(6);
+    expect(statuses).toEqual([OK, OK, OK, OK, OK, OK, OK, OK, EPERM, EINVAL, OK, OK, OK]);
+    expect(checks.length).toBe(8);
     for (const [got, want] of checks) expectSameBytes(got, want);
   });
 });
