@@ -6,9 +6,10 @@
  */
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../include/trap.ts";
 import { OK } from "../include/errno.ts";
+import { MESSAGE_SIZE } from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
-import { copyFromProc, copyToProc } from "./memory.ts";
+import { copy16, copyFromProc, copyToProc } from "./memory.ts";
 import type { Proc } from "./proc.ts";
 
 const VIEWS = 4;
@@ -39,7 +40,8 @@ export class UserCpuPort implements CpuPort {
         const d32 = this.#words(dst);
         const m32 = this.#k.hw.mem.u32;
         const w = pa >>> 2;
-        for (let i = 0; i < n >>> 2; i++) d32[i] = m32[w + i]!;
+        if (n === MESSAGE_SIZE) copy16(d32, 0, m32, w);
+        else for (let i = 0; i < n >>> 2; i++) d32[i] = m32[w + i]!;
       } else {
         const m8 = this.#k.hw.mem.u8;
         for (let i = 0; i < n; i++) dst[i] = m8[pa + i]!;
@@ -102,7 +104,8 @@ export class UserCpuPort implements CpuPort {
         const s32 = this.#words(src);
         const m32 = this.#k.hw.mem.u32;
         const w = pa >>> 2;
-        for (let i = 0; i < n >>> 2; i++) m32[w + i] = s32[i]!;
+        if (n === MESSAGE_SIZE) copy16(m32, w, s32, 0);
+        else for (let i = 0; i < n >>> 2; i++) m32[w + i] = s32[i]!;
       } else {
         const m8 = this.#k.hw.mem.u8;
         for (let i = 0; i < n; i++) m8[pa + i] = src[i]!;
