@@ -1,7 +1,7 @@
 /**
  * SYS_SAFEMAP: map pages another process granted (CPF_MAP) at an address of the caller's.
  *
- * Caller:  any process allowed the call.
+ * Caller:  every process allowed the call.
  * Request: grantor — the granter; gid, offset — grant and byte offset in it; address — where
  *          in the caller (page aligned); bytes — length (a positive page multiple); flag —
  *          non-zero for a writable mapping.

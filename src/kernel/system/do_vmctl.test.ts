@@ -62,7 +62,7 @@ function vm(body: (ctx: ProcessContext) => Syscall<void>): BootImageEntry {
 }
 
 describe("SYS_VMCTL", () => {
-  test("only VM may call: any other caller gets EPERM", () => {
+  test("only VM may call; every other caller gets EPERM", () => {
     const results: number[] = [];
     settle(
       bootImage([
