@@ -1,5 +1,5 @@
 /**
- * Property: any sequence of publish / retrieve / delete of u32 and string values, by two
+ * Property: every sequence of publish / retrieve / delete of u32 and string values, by two
  * clients, through the real DS (IPC, key grants, safecopies), gives the results a plain map
  * predicts; a subscriber to every u32/str key then finds exactly the entries changed and not
  * deleted since it subscribed, each once.

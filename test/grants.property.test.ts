@@ -45,10 +45,10 @@ type Cmd =
       pick: number;
       bad: null | { granter: number; gid: number };
       /**
-       * "usable": a live grant the actor may use, a range inside it; "any": any grant ever
+       * "usable": a live grant the actor may use, a range inside it; "made": every grant ever
        * made (revoked, someone else's), a range inside its final grant; "raw": as generated.
        */
-      fit: "usable" | "any" | "raw";
+      fit: "usable" | "made" | "raw";
       /** With a fitted range: ask for one byte more than the grant holds. */
       over: boolean;
       offset: number;
@@ -81,7 +81,7 @@ function copyArb(): fc.Arbitrary<Cmd> {
       fc.integer({ min: 0, max: BUF_LEN + 16 }),
       fc.constantFrom(0xffff_ffff, 0xffff_f000),
     ),
-    fit: fc.constantFrom("usable" as const, "usable" as const, "any" as const, "raw" as const),
+    fit: fc.constantFrom("usable" as const, "usable" as const, "made" as const, "raw" as const),
     over: fc.constantFrom(false, false, false, true),
     bytes: fc.oneof(fc.integer({ min: 0, max: BUF_LEN }), fc.constantFrom(0, 1, PAGE)),
     at: fc.integer({ min: 0, max: BUF_LEN }),
