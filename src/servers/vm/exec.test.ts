@@ -2,85 +2,33 @@ import { describe, expect, test } from "vitest";
 import { makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
-import { virAddr } from "../../include/types.ts";
-import {
-  EXEC_IMAGE_PAGES_MAX,
-  MAP_ANON,
-  MAP_PRIVATE,
-  PROT_READ,
-  PROT_WRITE,
-  VM_USER_TOP,
-  type VmReq,
-} from "../../include/vm.ts";
+import { EXEC_IMAGE_PAGES_MAX, VM_USER_TOP, type VmReq } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { buildImage, discardImage, doExecNewmem, installImage } from "./exec.ts";
 import { runWithFakeKernel, type KcallSeen } from "./fake_kernel.ts";
-import { FakePhysMemory } from "./fake_memory.ts";
 import { copyAddressSpace } from "./fork.ts";
-import { doMmap } from "./mmap.ts";
-import { Vm, type VmProc } from "./vm.ts";
+import {
+  mmapPages as mmap,
+  peek,
+  poke,
+  procOf as proc,
+  vmWorld,
+  DATA,
+  type World,
+} from "./test_world.ts";
+import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
 const A = 11 as Endpoint;
 const PM = 0 as Endpoint;
 const CHILD = makeEndpoint(1, 20);
-const DATA = 0x40_0000;
-
-interface World {
-  vm: Vm;
-  mem: FakePhysMemory;
-}
 
 /** Frames 0..2 are the loader's: 1 and 2 the page directories of A and PM. */
 function setup(frames = 128): World {
-  const mem = new FakePhysMemory(frames * PAGE);
-  const vm = new Vm(mem, frames, 3);
-  expect(vm.adopt(A, 1 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(PM, 2 * PAGE, DATA, 4)).toBe(OK);
-  vm.check();
-  return { vm, mem };
-}
-
-function proc(vm: Vm, ep: Endpoint): VmProc {
-  const p = vm.procs.get(ep);
-  if (p === undefined) throw new Error(`no process ${ep}`);
-  return p;
-}
-
-function poke(w: World, ep: Endpoint, addr: number, v: number): void {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) {
-    expect(w.vm.fault(ep, addr, true)).toBe(OK);
-    e = pt.lookup(addr);
-  }
-  if (e === undefined) throw new Error("still absent");
-  w.mem.bytes[e.phys] = v;
-}
-
-function peek(w: World, ep: Endpoint, addr: number): number {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined) {
-    expect(w.vm.fault(ep, addr, false)).toBe(OK);
-    e = pt.lookup(addr);
-  }
-  if (e === undefined) throw new Error("still absent");
-  return w.mem.bytes[e.phys] ?? -1;
-}
-
-function mmap(vm: Vm, ep: Endpoint, pages: number): number {
-  const req: VmReq<"VM_MMAP"> = {
-    addr: virAddr(0),
-    len: pages * PAGE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_ANON | MAP_PRIVATE,
-    fd: -1,
-    offset: 0,
-  };
-  const r = doMmap(vm, ep, req);
-  expect(r.status).toBe(OK);
-  return r.addr;
+  return vmWorld(frames, 3, [
+    [A, 4],
+    [PM, 4],
+  ]);
 }
 
 function snapshot(vm: Vm, ep: Endpoint): string {

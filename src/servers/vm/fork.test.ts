@@ -4,15 +4,22 @@ import { makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { PFF_VMINHIBIT, VMCTL_FLUSHTLB, VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
 import { virAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, type VmReq } from "../../include/vm.ts";
+import { PROT_READ, type VmReq } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { doExit } from "./acl.ts";
 import { runWithFakeKernel, type KcallSeen, type KernelAnswer } from "./fake_kernel.ts";
-import { FakePhysMemory } from "./fake_memory.ts";
 import { copyAddressSpace, discardAddressSpace, doFork, type ForkedSpace } from "./fork.ts";
-import { doMmap } from "./mmap.ts";
 import { doRemap } from "./shm.ts";
-import { Vm, type VmProc } from "./vm.ts";
+import {
+  mmapPages as mmap,
+  peek,
+  poke,
+  procOf as proc,
+  vmWorld,
+  DATA,
+  type World,
+} from "./test_world.ts";
+import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
 const A = 11 as Endpoint;
@@ -21,66 +28,14 @@ const PM = 0 as Endpoint;
 /** Endpoint the fake kernel gives the child (generation 1 of slot 20). */
 const CHILD_SLOT = 20;
 const CHILD = makeEndpoint(1, CHILD_SLOT);
-const DATA = 0x40_0000;
-
-interface World {
-  vm: Vm;
-  mem: FakePhysMemory;
-}
 
 /** Frames 0..3 are the loader's: 1, 2, 3 the page directories of A, B and PM. */
 function setup(frames = 256): World {
-  const mem = new FakePhysMemory(frames * PAGE);
-  const vm = new Vm(mem, frames, 4);
-  expect(vm.adopt(A, 1 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(B, 2 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(PM, 3 * PAGE, DATA, 4)).toBe(OK);
-  vm.check();
-  return { vm, mem };
-}
-
-function mmap(vm: Vm, ep: Endpoint, pages: number, prot = PROT_READ | PROT_WRITE): number {
-  const req: VmReq<"VM_MMAP"> = {
-    addr: virAddr(0),
-    len: pages * PAGE,
-    prot,
-    flags: MAP_ANON | MAP_PRIVATE,
-    fd: -1,
-    offset: 0,
-  };
-  const r = doMmap(vm, ep, req);
-  expect(r.status).toBe(OK);
-  return r.addr;
-}
-
-function proc(vm: Vm, ep: Endpoint): VmProc {
-  const p = vm.procs.get(ep);
-  if (p === undefined) throw new Error(`no process ${ep}`);
-  return p;
-}
-
-/** A store of one byte by `ep`, as the MMU and VM would do it (fault, then retry). */
-function poke(w: World, ep: Endpoint, addr: number, v: number): void {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) {
-    expect(w.vm.fault(ep, addr, true)).toBe(OK);
-    e = pt.lookup(addr);
-  }
-  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) throw new Error("still not writable");
-  w.mem.bytes[e.phys] = v;
-}
-
-/** A load of one byte by `ep`. */
-function peek(w: World, ep: Endpoint, addr: number): number {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined) {
-    expect(w.vm.fault(ep, addr, false)).toBe(OK);
-    e = pt.lookup(addr);
-  }
-  if (e === undefined) throw new Error("still absent");
-  return w.mem.bytes[e.phys] ?? -1;
+  return vmWorld(frames, 4, [
+    [A, 4],
+    [B, 4],
+    [PM, 4],
+  ]);
 }
 
 /** copyAddressSpace + the child registered under CHILD (what doFork does around SYS_FORK). */

@@ -2,40 +2,22 @@ import { describe, expect, test } from "vitest";
 import type { Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, OK } from "../../include/errno.ts";
 import { virAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
 import { doExit } from "./acl.ts";
-import { FakePhysMemory } from "./fake_memory.ts";
 import { doKeep } from "./keep.ts";
-import { doMmap } from "./mmap.ts";
 import { VR_SHARED } from "./region.ts";
-import { Vm } from "./vm.ts";
+import { mmapPages as mmap, vmWorld, DATA, type World } from "./test_world.ts";
+import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
 const A = 11 as Endpoint;
 const B = 12 as Endpoint;
-const DATA = 0x40_0000;
 const KEY = 0x4453;
 
-function setup(frames = 256): { vm: Vm; mem: FakePhysMemory } {
-  const mem = new FakePhysMemory(frames * PAGE);
-  const vm = new Vm(mem, frames, 4);
-  expect(vm.adopt(A, 1 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(B, 2 * PAGE, DATA, 4)).toBe(OK);
-  vm.check();
-  return { vm, mem };
-}
-
-function mmap(vm: Vm, ep: Endpoint, pages: number): number {
-  const r = doMmap(vm, ep, {
-    addr: virAddr(0),
-    len: pages * PAGE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_ANON | MAP_PRIVATE,
-    fd: -1,
-    offset: 0,
-  });
-  expect(r.status).toBe(OK);
-  return r.addr;
+function setup(frames = 256): World {
+  return vmWorld(frames, 4, [
+    [A, 4],
+    [B, 4],
+  ]);
 }
 
 const keep = (vm: Vm, ep: Endpoint, addr: number, size: number, key = KEY) =>

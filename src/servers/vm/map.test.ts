@@ -11,36 +11,22 @@ import {
   PROT_WRITE,
 } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
-import { FakePhysMemory } from "./fake_memory.ts";
 import { copyAddressSpace } from "./fork.ts";
 import { MAP_COW, mapMemory, unmapMemory } from "./map.ts";
 import { doMmap } from "./mmap.ts";
-import { Vm, type VmProc } from "./vm.ts";
+import { procOf as proc, vmWorld, DATA, type World } from "./test_world.ts";
+import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
 const G = 11 as Endpoint;
 const R = 12 as Endpoint;
 const CHILD = makeEndpoint(1, 20);
-const DATA = 0x40_0000;
-
-interface World {
-  vm: Vm;
-  mem: FakePhysMemory;
-}
 
 function setup(frames = 256): World {
-  const mem = new FakePhysMemory(frames * PAGE);
-  const vm = new Vm(mem, frames, 4);
-  expect(vm.adopt(G, 1 * PAGE, DATA, 8)).toBe(OK);
-  expect(vm.adopt(R, 2 * PAGE, DATA, 8)).toBe(OK);
-  vm.check();
-  return { vm, mem };
-}
-
-function proc(vm: Vm, ep: Endpoint): VmProc {
-  const p = vm.procs.get(ep);
-  if (p === undefined) throw new Error(`no process ${ep}`);
-  return p;
+  return vmWorld(frames, 4, [
+    [G, 8],
+    [R, 8],
+  ]);
 }
 
 /** Fills the page at `addr` of `ep` with `v`, faulting first as the MMU would. */

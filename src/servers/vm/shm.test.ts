@@ -2,45 +2,27 @@ import { describe, expect, test } from "vitest";
 import type { Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, OK } from "../../include/errno.ts";
 import { virAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE, type VmReq } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { doExit, doRsSetPriv, mayCall } from "./acl.ts";
-import { doMmap, doMunmap } from "./mmap.ts";
-import { FakePhysMemory } from "./fake_memory.ts";
+import { doMunmap } from "./mmap.ts";
+import { mmapPages as mmap, vmWorld, DATA } from "./test_world.ts";
 import { VmSanityError } from "./physmem.ts";
 import { VR_SHARED } from "./region.ts";
 import { doGetphys, doGetref, doRemap, doShmUnmap } from "./shm.ts";
-import { Vm } from "./vm.ts";
+import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
 const A = 11 as Endpoint;
 const B = 12 as Endpoint;
 const PM = 0 as Endpoint;
-const DATA = 0x40_0000;
 
 /** Frames 0..3 are the loader's: 1, 2, 3 the page directories of A, B and PM. */
 function setup(frames = 256): Vm {
-  const mem = new FakePhysMemory(frames * PAGE);
-  const vm = new Vm(mem, frames, 4);
-  expect(vm.adopt(A, 1 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(B, 2 * PAGE, DATA, 4)).toBe(OK);
-  expect(vm.adopt(PM, 3 * PAGE, DATA, 4)).toBe(OK);
-  vm.check();
-  return vm;
-}
-
-function mmap(vm: Vm, ep: Endpoint, pages: number): number {
-  const req: VmReq<"VM_MMAP"> = {
-    addr: virAddr(0),
-    len: pages * PAGE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_ANON | MAP_PRIVATE,
-    fd: -1,
-    offset: 0,
-  };
-  const r = doMmap(vm, ep, req);
-  expect(r.status).toBe(OK);
-  return r.addr;
+  return vmWorld(frames, 4, [
+    [A, 4],
+    [B, 4],
+    [PM, 4],
+  ]).vm;
 }
 
 function remap(vm: Vm, dest: Endpoint, src: Endpoint, sa: number, size: number, da = 0) {

@@ -1,0 +1,89 @@
+/**
+ * TEST-ONLY helpers for VM's unit tests (*.test.ts in this folder): a Vm over fake physical
+ * memory with processes adopted as the boot loader would leave them, and the loads, stores and
+ * mmaps a process would make. VM itself never imports this file.
+ */
+import { expect } from "vitest";
+import type { Endpoint } from "../../include/endpoint.ts";
+import { OK } from "../../include/errno.ts";
+import { virAddr } from "../../include/types.ts";
+import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
+import { I386_PAGE_SIZE, I386_VM_WRITE } from "../../include/vmpt.ts";
+import { FakePhysMemory } from "./fake_memory.ts";
+import { doMmap } from "./mmap.ts";
+import { Vm, type VmProc } from "./vm.ts";
+
+/** Where the loader puts every boot process's data area. */
+export const DATA = 0x40_0000;
+
+export interface World {
+  vm: Vm;
+  mem: FakePhysMemory;
+}
+
+/**
+ * A Vm over `frames` frames of which the first `reserved` are the loader's; `procs[i]` (its
+ * endpoint and data pages) is adopted with its page directory in frame i + 1.
+ */
+export function vmWorld(
+  frames: number,
+  reserved: number,
+  procs: readonly (readonly [Endpoint, number])[],
+): World {
+  const mem = new FakePhysMemory(frames * I386_PAGE_SIZE);
+  const vm = new Vm(mem, frames, reserved);
+  procs.forEach(([ep, pages], i) => {
+    expect(vm.adopt(ep, (i + 1) * I386_PAGE_SIZE, DATA, pages)).toBe(OK);
+  });
+  vm.check();
+  return { vm, mem };
+}
+
+export function procOf(vm: Vm, ep: Endpoint): VmProc {
+  const p = vm.procs.get(ep);
+  if (p === undefined) throw new Error(`no process ${ep}`);
+  return p;
+}
+
+/** A store of one byte by `ep`, as the MMU and VM would do it (fault, then retry). */
+export function poke(w: World, ep: Endpoint, addr: number, v: number): void {
+  const pt = procOf(w.vm, ep).pt;
+  let e = pt.lookup(addr);
+  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) {
+    expect(w.vm.fault(ep, addr, true)).toBe(OK);
+    e = pt.lookup(addr);
+  }
+  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) throw new Error("still not writable");
+  w.mem.bytes[e.phys] = v;
+}
+
+/** A load of one byte by `ep`. */
+export function peek(w: World, ep: Endpoint, addr: number): number {
+  const pt = procOf(w.vm, ep).pt;
+  let e = pt.lookup(addr);
+  if (e === undefined) {
+    expect(w.vm.fault(ep, addr, false)).toBe(OK);
+    e = pt.lookup(addr);
+  }
+  if (e === undefined) throw new Error("still absent");
+  return w.mem.bytes[e.phys] ?? -1;
+}
+
+/** An anonymous private mmap of `pages` pages where VM chooses; expects OK, returns the address. */
+export function mmapPages(
+  vm: Vm,
+  ep: Endpoint,
+  pages: number,
+  prot = PROT_READ | PROT_WRITE,
+): number {
+  const r = doMmap(vm, ep, {
+    addr: virAddr(0),
+    len: pages * I386_PAGE_SIZE,
+    prot,
+    flags: MAP_ANON | MAP_PRIVATE,
+    fd: -1,
+    offset: 0,
+  });
+  expect(r.status).toBe(OK);
+  return r.addr;
+}
