@@ -109,7 +109,6 @@ export class Machine {
         priv: r.priv,
         runnable: r.entry.runnable ?? true,
         flags: (r.fullvm ? PROC_FULLVM : 0) | (r.entry.rs === true ? PROC_ROOT : 0),
-        root: r.entry.rs === true,
       };
     });
     bootProcs(m.kernel, specs);

@@ -17,7 +17,7 @@ import {
   type Endpoint,
 } from "../include/endpoint.ts";
 import { SENDREC } from "../include/ipc.ts";
-import { KCALL_NR } from "../include/kcall.ts";
+import { KCALL_NR, PROC_ROOT } from "../include/kcall.ts";
 import type { Program, ProcessContext } from "../include/trap.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
 import { UserCpuPort } from "./cpu_port.ts";
@@ -64,10 +64,11 @@ export interface BootProcSpec {
   readonly priv: BootPriv;
   /** False: the process waits in RTS_NO_PRIV until someone allows it. */
   readonly runnable: boolean;
-  /** Boot image flags (PROC_FULLVM; default 0). */
+  /**
+   * Boot image flags (default 0): PROC_FULLVM; PROC_ROOT marks RS (in RS's slot), the root
+   * system process: the image boots through RS.
+   */
   readonly flags?: number;
-  /** This is RS (in RS's slot), the root system process: boot through RS. */
-  readonly root?: boolean;
 }
 
 const TASKS: readonly (readonly [Endpoint, string, number, number])[] = [
@@ -107,8 +108,9 @@ export const RSYS_F = SYS_PROC | PREEMPTIBLE;
 
 /** Installs the boot processes; privileges are resolved after all slots are known. */
 export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {
-  const rsBoot = specs.some((s) => s.root === true);
-  if (rsBoot && specs.some((s) => s.root === true && s.slot !== (RS_PROC_NR as number))) {
+  const isRoot = (s: BootProcSpec): boolean => ((s.flags ?? 0) & PROC_ROOT) !== 0;
+  const rsBoot = specs.some(isRoot);
+  if (specs.some((s) => isRoot(s) && s.slot !== (RS_PROC_NR as number))) {
     panic("bootProcs: the root system process must be in RS's slot");
   }
   k.rootBoot = rsBoot;
