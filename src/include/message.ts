@@ -235,11 +235,16 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
 export class Message {
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /** The same 64 bytes as 16 host-order words (how the CPU port copies messages fastest). */
+  readonly words: Uint32Array;
 
   constructor(bytes: Uint8Array = new Uint8Array(MESSAGE_SIZE)) {
-    if (bytes.length !== MESSAGE_SIZE) throw new RangeError("Message buffer must be 64 bytes");
+    if (bytes.length !== MESSAGE_SIZE || bytes.byteOffset % 4 !== 0) {
+      throw new RangeError("Message buffer must be 64 word-aligned bytes");
+    }
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, MESSAGE_SIZE);
+    this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, MESSAGE_SIZE / 4);
   }
 
   get source(): Endpoint {

@@ -71,6 +71,10 @@ export const CPU_FAULT = -1;
 export interface CpuPort {
   read(va: VirAddr, dst: Uint8Array): number;
   write(va: VirAddr, src: Uint8Array): number;
+  /** `read` into words (host order = little-endian); the fast way to load a message. */
+  readWords(va: VirAddr, dst: Uint32Array): number;
+  /** `write` from words; the fast way to store a message. */
+  writeWords(va: VirAddr, src: Uint32Array): number;
   /** A little-endian 32-bit load of an aligned word: its value, or CPU_FAULT. */
   read32(va: VirAddr): number;
   /** A little-endian 32-bit store to an aligned word: CPU_OK or CPU_FAULT. */

@@ -83,4 +83,41 @@ describe("UserCpuPort", () => {
       true,
     ]);
   });
+
+  test("word copies agree with byte copies: one page, across pages, unaligned, and faults", () => {
+    const out: unknown[] = [];
+    const m = Machine.boot({
+      image: [
+        {
+          name: "p",
+          // eslint-disable-next-line require-yield
+          program: function* (ctx: ProcessContext): Syscall {
+            const cpu = ctx.cpu;
+            const page = (ctx.heapBase + 0x1fff) & ~0xfff;
+            const words = new Uint32Array(16).map((_, i) => (0x9e3779b9 * (i + 1)) >>> 0);
+            for (const at of [page - 64, page - 32, page + 2, page - 41]) {
+              for (const n of [1, 3, 16]) {
+                const src = words.subarray(0, n);
+                out.push(cpu.writeWords(virAddr(at), src));
+                const bytes = new Uint8Array(4 * n);
+                cpu.read(virAddr(at), bytes);
+                out.push([...bytes].join() === [...new Uint8Array(src.slice().buffer)].join());
+                const back = new Uint32Array(n);
+                out.push(cpu.readWords(virAddr(at), back), back.join() === src.join());
+              }
+            }
+            out.push(cpu.readWords(virAddr(0x40), words), cpu.faultAddr, cpu.faultWrite);
+            out.push(cpu.writeWords(virAddr(0x80), words), cpu.faultAddr, cpu.faultWrite);
+            return 0;
+          },
+        },
+      ],
+    });
+    m.runUntilIdle();
+    const copies = out.slice(0, 4 * 3 * 4);
+    expect(copies).toEqual(
+      Array.from({ length: 4 * 3 }, () => [CPU_OK, true, CPU_OK, true]).flat(),
+    );
+    expect(out.slice(4 * 3 * 4)).toEqual([CPU_FAULT, 0x40, false, CPU_FAULT, 0x80, true]);
+  });
 });

@@ -35,6 +35,7 @@ import {
   SIGS_SIGNAL_RECEIVED,
 } from "../include/rs.ts";
 import { NSIG, SIGTERM } from "../include/signal.ts";
+import type { Message } from "../include/message.ts";
 import type { ProcessContext } from "../include/trap.ts";
 import { notify, receive, sendrec, type IpcStatus, type Syscall } from "./ipc.ts";
 import { sysGetimage, sysWhoami } from "./libsys/sys_getinfo.ts";
@@ -86,31 +87,47 @@ function* rsInImage(ctx: ProcessContext): Syscall<boolean> {
  * in `status.value`). Returns OK, or the error of a failed receive.
  */
 export function* sefReceive(ctx: ProcessContext, um: UMessage, status: IpcStatus): Syscall {
-  const cb = registered.get(ctx) ?? {};
   for (;;) {
     const r = yield* receive(ANY, um.va, status);
     if (r !== OK) return r;
     const m = yield* um.get();
-    if (isIpcNotify(status.value)) {
-      if (m.source === RS_PROC_NR) {
-        yield* notify(RS_PROC_NR);
-        continue;
-      }
-      if (m.source === SYSTEM && cb.signal !== undefined) {
-        const sigs = m.get(NOTIFY_LAYOUT).arg;
-        for (let s = 1; s < NSIG; s++) if ((sigs & (1 << s)) !== 0) yield* cb.signal(ctx, s);
-        continue;
-      }
-      return OK;
-    }
-    if (m.type === SIGS_SIGNAL_RECEIVED && slotOf(m.source) < (INIT_PROC_NR as number)) {
-      const signo = m.get(SIGS_LAYOUT).signo;
-      if (cb.signal !== undefined) yield* cb.signal(ctx, signo);
-      else if (signo === SIGTERM) yield* sefExit(ctx);
-      continue;
-    }
-    return OK;
+    if (!sefOwns(ctx, m, status.value)) return OK;
+    yield* sefHandle(ctx, m, status.value);
   }
+}
+
+/**
+ * Whether SEF consumes message `m` just received with status word `status` (what
+ * `sefReceive` skips). With `sefHandle`, the two halves of `sefReceive` for a server that
+ * makes its RECEIVE itself (DS: one generator less on every request's path).
+ */
+export function sefOwns(ctx: ProcessContext, m: Message, status: number): boolean {
+  if (isIpcNotify(status)) {
+    return (
+      m.source === RS_PROC_NR || (m.source === SYSTEM && registered.get(ctx)?.signal !== undefined)
+    );
+  }
+  return m.type === SIGS_SIGNAL_RECEIVED && slotOf(m.source) < (INIT_PROC_NR as number);
+}
+
+/** Consumes a message `sefOwns` claimed: a ping from RS, kernel signals, a forwarded signal. */
+export function* sefHandle(ctx: ProcessContext, m: Message, status: number): Syscall<void> {
+  const cb = registered.get(ctx) ?? {};
+  if (isIpcNotify(status)) {
+    if (m.source === RS_PROC_NR) {
+      yield* notify(RS_PROC_NR);
+      return;
+    }
+    // Kernel signals (claimed only when the service registered a callback).
+    const signal = cb.signal;
+    if (signal === undefined) return;
+    const sigs = m.get(NOTIFY_LAYOUT).arg;
+    for (let s = 1; s < NSIG; s++) if ((sigs & (1 << s)) !== 0) yield* signal(ctx, s);
+    return;
+  }
+  const signo = m.get(SIGS_LAYOUT).signo;
+  if (cb.signal !== undefined) yield* cb.signal(ctx, signo);
+  else if (signo === SIGTERM) yield* sefExit(ctx);
 }
 
 /** `sef_exit`: a system service ends through its signal manager (SYS_EXIT → SIGABRT). */

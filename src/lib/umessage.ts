@@ -7,7 +7,7 @@
 import { Message, MESSAGE_SIZE } from "../include/message.ts";
 import { CPU_OK, type ProcessContext } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
-import { Returned, type Syscall } from "./ipc.ts";
+import { FINISHED, Returned, type Syscall } from "./ipc.ts";
 import { load, store, type MemAccess } from "./mem.ts";
 
 export class UMessage {
@@ -22,11 +22,12 @@ export class UMessage {
   }
 
   put(): MemAccess {
+    if (this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK) return FINISHED;
     return store(this.ctx, this.va, this.m.bytes);
   }
 
   get(): Syscall<Message> {
-    if (this.ctx.cpu.read(this.va, this.m.bytes) === CPU_OK) return this.#got;
+    if (this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK) return this.#got;
     return this.#getFaulted();
   }
 

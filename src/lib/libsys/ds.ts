@@ -279,7 +279,7 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
     const s = this.#s!;
     const cpu = this.#ctx.cpu;
     if (this.#state === Q_PUT) {
-      if (cpu.write(s.um.va, s.um.m.bytes) !== CPU_OK) return this.#fault(true);
+      if (cpu.writeWords(s.um.va, s.um.m.words) !== CPU_OK) return this.#fault(true);
       this.#state = Q_SENT;
       return this.#sendrec;
     }
@@ -293,7 +293,7 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
       this.#state = Q_GET;
     }
     if (this.#state === Q_GET) {
-      if (cpu.read(s.um.va, s.um.m.bytes) !== CPU_OK) return this.#fault(false);
+      if (cpu.readWords(s.um.va, s.um.m.words) !== CPU_OK) return this.#fault(false);
       if (this.#return.value === OK) this.#return.value = s.um.m.type;
       return this.#finish();
     }

@@ -54,6 +54,6 @@ export function* kernelCallStatus<K extends KcallName>(
   um.m.set(KERNEL_CALL + KCALL_NR[call], KCALLS[call].req, req);
   // The store and the trap without nested generators (the fast path of every such call);
   // a store that faults goes the usual way.
-  if (ctx.cpu.write(um.va, um.m.bytes) !== CPU_OK) yield* um.put();
+  if (ctx.cpu.writeWords(um.va, um.m.words) !== CPU_OK) yield* um.put();
   return yield { kind: "kcall", msg: um.va };
 }

@@ -142,7 +142,7 @@ class SafecopyCall implements KcallTrap, Generator<Trap, number, TrapResult> {
     v.setUint32(SCP.address, this.address >>> 0, true);
     v.setUint32(SCP.bytes, this.bytes >>> 0, true);
     this.msg = um.va;
-    if (ctx.cpu.write(um.va, m.bytes) !== CPU_OK) {
+    if (ctx.cpu.writeWords(um.va, m.words) !== CPU_OK) {
       this.slow = um.put();
       return this.next(r);
     }

@@ -9,26 +9,28 @@
  * the only publisher of labels) and `ds` (itself). RS publishes every other label. A DS that
  * RS restarts finds its store in the journal VM kept for it (journal.ts, persist.ts).
  */
-import { RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { ENOSYS, OK } from "../../include/errno.ts";
 import {
+  DS_CALL_NR,
   DS_CALLS,
+  DS_RQ_BASE,
   DSF_OVERWRITE,
   DSF_TYPE_LABEL,
-  dsCallName,
   type DsCallName,
+  type DsReq,
 } from "../../include/ds.ts";
 import { isIpcNotify } from "../../include/ipc.ts";
-import type { FieldKind, Layout, Message } from "../../include/message.ts";
+import type { FieldKind, Layout } from "../../include/message.ts";
 import type { ProcessContext } from "../../include/trap.ts";
-import { sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
-import { sefReceive, sefStartup } from "../../lib/sef.ts";
+import { sefHandle, sefOwns, sefStartup } from "../../lib/sef.ts";
 import { Journal } from "./journal.ts";
 import { parseDsArgv, type DsArgs } from "./limits.ts";
-import { compact, record, replay } from "./persist.ts";
-import { dsCalls, type DsAnswer } from "./requests.ts";
+import { compact, flushJournal, record, replay } from "./persist.ts";
+import { dsCalls, isAnswer, type DsAnswer } from "./requests.ts";
 import { DsServer } from "./server.ts";
 import { RS_LABEL } from "./store.ts";
 
@@ -53,48 +55,72 @@ export function* dsMain(ctx: ProcessContext): Syscall {
   if (ds === null) return 1;
   if (ds.wake.size > 0) yield* ds.wakeSubscribers();
   const status: IpcStatus = { value: 0 };
-  const m = ds.um.m;
-  // One request at a time, served here rather than in a nested generator: the usual path's
-  // traps (receive, the key's safecopy, the answer) are yielded at the loop's own depth.
+  const um = ds.um;
+  const m = um.m;
+  const calls = servedCalls(m.view);
+  // One request at a time, served here rather than in nested generators: the usual path's
+  // traps (receive, the key's safecopy, the answer) are yielded at the loop's own depth, and
+  // a request that needs no other trap is answered without a generator.
   for (;;) {
-    if ((yield* sefReceive(ctx, ds.um, status)) !== OK) continue;
+    if ((yield* receive(ANY, um.va, status)) !== OK) continue;
+    yield* um.get();
+    if (sefOwns(ctx, m, status.value)) {
+      yield* sefHandle(ctx, m, status.value);
+      continue;
+    }
     if (isIpcNotify(status.value)) continue;
     const caller: Endpoint = m.source;
-    const name = dsCallName(m.type);
-    if (name === undefined) {
+    const i = m.type - DS_RQ_BASE;
+    const call = i >= 0 && i < calls.length ? calls[i]! : null;
+    if (call === null) {
       m.type = ENOSYS;
     } else {
-      // Read in place: handlers read the request's fields before the reply replaces them.
-      const req = DS_CALLS[name].req.overlay(m.view);
-      const key = dsCalls[name].key ? yield* ds.readKey(caller, req.keyGrant, req.keyLen) : "";
-      if (typeof key === "number") m.type = key;
-      else answer(m, name, yield* handler(name)(ds, caller, req, key));
+      const req = call.req;
+      const key = call.key ? yield* ds.readKey(caller, req.keyGrant, req.keyLen) : "";
+      if (typeof key === "number") {
+        m.type = key;
+      } else {
+        const out = call.handle(ds, caller, req, key);
+        const answer = isAnswer(out) ? out : yield* out;
+        if (ds.unjournaled.length > 0) yield* flushJournal(ds);
+        if (answer.reply !== undefined) m.set(answer.status, call.reply, answer.reply);
+        else m.type = answer.status;
+      }
     }
-    yield* ds.um.put();
-    yield* sendnb(caller, ds.um.va);
+    yield* um.put();
+    yield* sendnb(caller, um.va);
     if (ds.wake.size > 0) yield* ds.wakeSubscribers();
     if (ds.store.released.length > 0) yield* ds.freeReleased();
   }
 }
 
-/** The handler of `name`, typed for a request read at run time. */
-function handler(
-  name: DsCallName,
-): (ds: DsServer, caller: Endpoint, req: unknown, key: string) => Syscall<DsAnswer<DsCallName>> {
-  // The one cast: the handler is looked up by a name only known at run time.
-  return dsCalls[name].handle as (
+/** A DS call as the main loop serves it (typed for a request known only at run time). */
+interface Served {
+  readonly key: boolean;
+  /** The request's fields, read in place in DS's message: read before the reply is written. */
+  readonly req: DsReq<DsCallName>;
+  readonly reply: Layout<Readonly<Record<string, FieldKind>>>;
+  readonly handle: (
     ds: DsServer,
     caller: Endpoint,
-    req: unknown,
+    req: DsReq<DsCallName>,
     key: string,
-  ) => Syscall<DsAnswer<DsCallName>>;
+  ) => DsAnswer<DsCallName> | Syscall<DsAnswer<DsCallName>>;
 }
 
-/** Puts the handler's answer in `m`: the status in `m_type`, the reply fields if any. */
-function answer(m: Message, name: DsCallName, out: DsAnswer<DsCallName>): void {
-  const layout: Layout<Readonly<Record<string, FieldKind>>> = DS_CALLS[name].reply;
-  if (out.reply !== undefined) m.set(out.status, layout, out.reply);
-  else m.type = out.status;
+/** The calls indexed by `m_type - DS_RQ_BASE`, reading their requests from `view`. */
+function servedCalls(view: DataView): readonly Served[] {
+  const out: Served[] = [];
+  for (const [name, nr] of Object.entries(DS_CALL_NR) as [DsCallName, number][]) {
+    out[nr - DS_RQ_BASE] = {
+      key: dsCalls[name].key,
+      req: DS_CALLS[name].req.overlay(view),
+      reply: DS_CALLS[name].reply,
+      // The one cast: the handler is looked up by a name only known at run time.
+      handle: dsCalls[name].handle as Served["handle"],
+    };
+  }
+  return out;
 }
 
 /**
@@ -121,7 +147,7 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
   }
   ds.journal = kept?.journal ?? null;
   if (ds.journal !== null && kept!.records.length === 0) {
-    yield* record(ds, { op: "limits", limits });
+    record(ds, { op: "limits", limits });
   }
   if (dropped > 0) yield* compact(ds);
   for (const [label, ep] of [
@@ -130,7 +156,7 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
   ] as const) {
     if (ds.store.endpointOf(label) === ep) continue;
     ds.store.publish(RS_LABEL, label, DSF_TYPE_LABEL, DSF_OVERWRITE, ep, ds.wake);
-    yield* record(ds, {
+    record(ds, {
       op: "publish",
       caller: RS_LABEL,
       key: label,
@@ -139,6 +165,7 @@ function* dsStart(ctx: ProcessContext, args: DsArgs, _type: number): Syscall<DsS
       num: ep,
     });
   }
+  yield* flushJournal(ds);
   for (const owner of ds.store.pendingOwners()) ds.wake.add(owner);
   return ds;
 }

@@ -14,28 +14,40 @@
 import { OK } from "../../include/errno.ts";
 import { DSF_TYPE_LABEL, DSF_TYPE_MAP, DSF_TYPE_U32 } from "../../include/ds.ts";
 import { virAddr } from "../../include/types.ts";
-import { FINISHED, type Syscall } from "../../lib/ipc.ts";
+import type { Syscall } from "../../lib/ipc.ts";
 import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
 import { load, store } from "../../lib/mem.ts";
 import type { Blob } from "./blobs.ts";
-import { encodeOp, type Journal, type JournalOp } from "./journal.ts";
+import { encodeOp, type JournalOp } from "./journal.ts";
 import type { DsServer } from "./server.ts";
 
 /**
- * Appends `op` to the journal; when full, compacts; when even that fails, turns it off. The
- * usual append makes no trap and needs no generator.
+ * Journals `op`: appended at once when it fits and the journal's memory is present (the
+ * usual case: no trap), else kept in `ds.unjournaled` for `flushJournal`, which the server
+ * runs before it answers the request (so an answered change is always journaled).
  */
-export function record(ds: DsServer, op: JournalOp): Syscall<void> {
+export function record(ds: DsServer, op: JournalOp): void {
   const j = ds.journal;
-  if (j === null) return FINISHED;
+  if (j === null) return;
   const bytes = encodeOp(op);
-  return j.appendNow(bytes) ? FINISHED : recordSlowly(ds, j, bytes);
+  if (ds.unjournaled.length === 0 && j.appendNow(bytes)) return;
+  ds.unjournaled.push(bytes.slice());
 }
 
-function* recordSlowly(ds: DsServer, j: Journal, bytes: Uint8Array): Syscall<void> {
-  if (yield* j.append(bytes)) return;
-  // The store already contains the operation's effect: the compacted journal includes it.
-  yield* compact(ds);
+/** Appends what `record` kept back; compacts when the journal is full. */
+export function* flushJournal(ds: DsServer): Syscall<void> {
+  const list = ds.unjournaled;
+  while (list.length > 0) {
+    const j = ds.journal;
+    if (j !== null && (yield* j.append(list[0]!))) {
+      list.shift();
+      continue;
+    }
+    // Full (or off): the store already contains every kept operation's effect, and the
+    // compacted journal describes the store.
+    list.length = 0;
+    yield* compact(ds);
+  }
 }
 
 /** Rewrites the journal as the current state; turns it off when that does not fit. */

@@ -34,23 +34,47 @@ import { store } from "../../lib/mem.ts";
 import { PAGE, type Blob } from "./blobs.ts";
 import { blobBytes, record } from "./persist.ts";
 import type { DsServer } from "./server.ts";
+import type { DsEntry } from "./store.ts";
 
 export interface DsAnswer<K extends DsCallName> {
   readonly status: number;
   readonly reply?: DsReply<K>;
 }
 
-/** A handler; `key` is the key read through the caller's key grant ("" when it reads none). */
+/**
+ * A handler; `key` is the key read through the caller's key grant ("" when it reads none).
+ * A request that needs no trap is answered at once; one that does returns a generator.
+ */
 type DsHandler<K extends DsCallName> = (
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<K>,
   key: string,
-) => Syscall<DsAnswer<K>>;
+) => DsAnswer<K> | Syscall<DsAnswer<K>>;
+
+/** True for an answer given at once (a handler's other result is a generator). */
+export function isAnswer<K extends DsCallName>(
+  out: DsAnswer<K> | Syscall<DsAnswer<K>>,
+): out is DsAnswer<K> {
+  return typeof (out as DsAnswer<K>).status === "number";
+}
 
 const ZERO = new Uint8Array(1);
 
-const err = (status: number): { status: number } => ({ status });
+/** Answers that are only a status, made once per status. */
+const statusOnly = new Map<number, DsAnswer<never>>();
+
+function err(status: number): DsAnswer<never> {
+  let a = statusOnly.get(status);
+  if (a === undefined) statusOnly.set(status, (a = Object.freeze({ status })));
+  return a;
+}
+
+/**
+ * The answer of a U32/LABEL retrieve, reused: the main loop writes it into the reply before
+ * it serves the next request.
+ */
+const numAnswer = { status: OK, reply: { val: 0, valLen: 0 } };
 
 /** The one type in `flags`, or undefined. */
 function typeOf(flags: number): DsType | undefined {
@@ -58,30 +82,35 @@ function typeOf(flags: number): DsType | undefined {
   return isDsType(t) ? t : undefined;
 }
 
-function* doPublish(
+function doPublish(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_PUBLISH">,
   key: string,
-): Syscall<DsAnswer<"DS_PUBLISH">> {
+): DsAnswer<"DS_PUBLISH"> | Syscall<DsAnswer<"DS_PUBLISH">> {
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const name = ds.store.nameOf(caller);
-  if (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL) {
-    const r = ds.store.publish(name, key, type, req.flags, req.val, ds.wake);
-    if (r === OK) {
-      yield* record(ds, {
-        op: "publish",
-        caller: name!,
-        key,
-        type,
-        flags: req.flags,
-        num: req.val,
-      });
-    }
-    return err(r);
+  if (type !== DSF_TYPE_U32 && type !== DSF_TYPE_LABEL) {
+    return publishBlob(ds, caller, req, key, type, name);
   }
-  // A blob: check with a stand-in of the right length, then copy or map, then store.
+  const r = ds.store.publish(name, key, type, req.flags, req.val, ds.wake);
+  if (r === OK) {
+    record(ds, { op: "publish", caller: name!, key, type, flags: req.flags, num: req.val });
+  }
+  return err(r);
+}
+
+/** DS_PUBLISH of a STR, MEM or MAP value. */
+function* publishBlob(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_PUBLISH">,
+  key: string,
+  type: DsType,
+  name: string | undefined,
+): Syscall<DsAnswer<"DS_PUBLISH">> {
+  // Check with a stand-in of the right length, then copy or map, then store.
   const len = req.valLen;
   if (type === DSF_TYPE_MAP && (len <= 0 || len % PAGE !== 0 || len > 2 ** 30)) return err(EINVAL);
   if (type === DSF_TYPE_STR && len < 1) return err(EINVAL);
@@ -114,29 +143,38 @@ function* doPublish(
   }
   const op = { op: "publish", caller: name!, key, type, flags: req.flags, num: 0 } as const;
   if (type === DSF_TYPE_MAP) {
-    yield* record(ds, { ...op, map: { grantor: caller, gid: req.val, len } });
+    record(ds, { ...op, map: { grantor: caller, gid: req.val, len } });
   } else {
-    yield* record(ds, { ...op, data: yield* blobBytes(ds, value) });
+    record(ds, { ...op, data: yield* blobBytes(ds, value) });
   }
   return err(OK);
 }
 
-function* doRetrieve(
+function doRetrieve(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_RETRIEVE">,
   key: string,
-): Syscall<DsAnswer<"DS_RETRIEVE">> {
+): DsAnswer<"DS_RETRIEVE"> | Syscall<DsAnswer<"DS_RETRIEVE">> {
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const e = ds.store.retrieve(ds.store.nameOf(caller), key, type);
   if (typeof e === "number") return err(e);
-  if (type === DSF_TYPE_U32 || type === DSF_TYPE_LABEL) {
-    return { status: OK, reply: { val: e.num, valLen: 0 } };
-  }
+  if (type !== DSF_TYPE_U32 && type !== DSF_TYPE_LABEL) return retrieveBlob(ds, caller, req, e);
+  numAnswer.reply.val = e.num;
+  return numAnswer;
+}
+
+/** DS_RETRIEVE of a STR, MEM or MAP value (copied, or a MAP buffer granted for mapping). */
+function* retrieveBlob(
+  ds: DsServer,
+  caller: Endpoint,
+  req: DsReq<"DS_RETRIEVE">,
+  e: DsEntry<Blob>,
+): Syscall<DsAnswer<"DS_RETRIEVE">> {
   const blob = e.data!;
   let from = blob;
-  if (type === DSF_TYPE_MAP) {
+  if (e.type === DSF_TYPE_MAP) {
     if ((req.flags & DSMF_MAP_MAPPED) !== 0) {
       const grants = blob.clientGrants!;
       let gid = grants.get(caller);
@@ -179,29 +217,29 @@ function* doRetrieveLabel(
   return err(yield* ds.writeKey(caller, req.keyGrant, req.keyLen, label));
 }
 
-function* doDelete(
+function doDelete(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_DELETE">,
   key: string,
-): Syscall<DsAnswer<"DS_DELETE">> {
+): DsAnswer<"DS_DELETE"> {
   const type = typeOf(req.flags);
   if (type === undefined) return err(EINVAL);
   const name = ds.store.nameOf(caller);
   const r = ds.store.delete(name, key, type, ds.wake);
-  if (r === OK) yield* record(ds, { op: "delete", caller: name!, key, type });
+  if (r === OK) record(ds, { op: "delete", caller: name!, key, type });
   return err(r);
 }
 
-function* doSubscribe(
+function doSubscribe(
   ds: DsServer,
   caller: Endpoint,
   req: DsReq<"DS_SUBSCRIBE">,
   pattern: string,
-): Syscall<DsAnswer<"DS_SUBSCRIBE">> {
+): DsAnswer<"DS_SUBSCRIBE"> {
   const name = ds.store.nameOf(caller);
   const r = ds.store.subscribe(name, pattern, req.flags, ds.wake);
-  if (r === OK) yield* record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
+  if (r === OK) record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
   return err(r);
 }
 
@@ -216,7 +254,7 @@ function* doCheck(
   const r = yield* ds.writeKey(caller, req.keyGrant, req.keyLen, next.key);
   if (r !== OK) return err(r);
   ds.store.check(name, true);
-  yield* record(ds, { op: "check", caller: name! });
+  record(ds, { op: "check", caller: name! });
   return {
     status: OK,
     reply: { flags: next.type, owner: ds.store.endpointOf(next.owner) ?? NONE },
@@ -237,7 +275,7 @@ function* doSnapshot(
   yield* ds.copyLocal(src.addr, snap.addr, src.length);
   ds.store.commitSnapshot(next.entry, snap);
   const data = yield* blobBytes(ds, snap);
-  yield* record(ds, { op: "snapshot", key, index: next.entry.sindex, data });
+  record(ds, { op: "snapshot", key, index: next.entry.sindex, data });
   return { status: OK, reply: { nrSnapshot: next.entry.sindex } };
 }
 

@@ -80,6 +80,12 @@ function fakeCtx(): { ctx: ProcessContext; mem: Uint8Array; faults: { n: number 
       mem.set(src, va - base);
       return CPU_OK;
     },
+    readWords(va, dst) {
+      return this.read(va, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength));
+    },
+    writeWords(va, src) {
+      return this.write(va, new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    },
     read32: () => CPU_FAULT,
     write32: () => CPU_FAULT,
   };

@@ -39,6 +39,8 @@ export class DsServer {
   self: Endpoint = NONE;
   /** Where DS journals its changes to survive a restart; null: no persistence. */
   journal: Journal | null = null;
+  /** Journal records not yet appended (persist.ts `record`, `flushJournal`). */
+  readonly unjournaled: Uint8Array[] = [];
   /** The SYS_SAFECOPYFROM message for keys, built once (only the varying fields change). */
   readonly #keyRead: KeyRead;
 
@@ -194,7 +196,7 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
       this.#state = PUT;
     }
     if (this.#state === PUT) {
-      if (cpu.write(this.#msgVa, this.#msg.bytes) !== CPU_OK) return this.#fault(true);
+      if (cpu.writeWords(this.#msgVa, this.#msg.words) !== CPU_OK) return this.#fault(true);
       this.#state = CALL;
       return this.#yield;
     }

@@ -34,6 +34,12 @@ class FakeCpu implements CpuPort {
     this.bytes.set(src, va);
     return CPU_OK;
   }
+  readWords(va: VirAddr, dst: Uint32Array): number {
+    return this.read(va, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength));
+  }
+  writeWords(va: VirAddr, src: Uint32Array): number {
+    return this.write(va, new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+  }
   read32(va: VirAddr): number {
     return new DataView(this.bytes.buffer).getUint32(va, true);
   }
