@@ -256,10 +256,38 @@ describe("DS survives its own crash", () => {
     expect(lazyLog).toEqual(["subscribe 0", "state.a", "state.s", "done"]);
   });
 
+  test("one value published again and again: its record is rewritten in place, the last value survives", () => {
+    const steps: [string, unknown, unknown][] = [];
+    const pub = service("pub", 11, function* (ctx) {
+      // 3000 records would not fit a 1 KiB journal without compaction; rewritten in place
+      // they take one record per key. Other operations in between start a new record.
+      for (let i = 0; i < 3000; i++) {
+        yield* dsPublishU32(ctx, "hot", i, DSF_OVERWRITE);
+        if (i % 1000 === 500) yield* dsPublishU32(ctx, `cold${i}`, i);
+      }
+      const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
+      steps.push(["kill ds", r.status, OK]);
+      steps.push(["hot", yield* retrieveAfterRestart(ctx, "hot"), { status: OK, value: 2999 }]);
+      for (const i of [500, 1500, 2500]) {
+        steps.push([`cold${i}`, yield* dsRetrieveU32(ctx, `cold${i}`), { status: OK, value: i }]);
+      }
+    });
+    const m = full([pub], { ds: { journalBytes: 1024 } });
+    runUntil(m, () => steps.length >= 5, 20_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(m.console).toMatch(/ds: restored \d+ entries/);
+    expect(m.console).not.toContain("journal full");
+  });
+
   test("a compacted journal survives; a mapped entry does not (its grant names the old DS)", () => {
     const steps: [string, unknown, unknown][] = [];
     const pub = service("pub", 11, function* (ctx) {
-      for (let i = 0; i < 400; i++) yield* dsPublishU32(ctx, "count", i, DSF_OVERWRITE);
+      // Two keys in turn: each publish appends a record (one key again and again would
+      // rewrite its record in place), so the small journal is compacted several times.
+      for (let i = 0; i < 400; i++) {
+        yield* dsPublishU32(ctx, i % 2 === 0 ? "other" : "count", i, DSF_OVERWRITE);
+      }
       const p = yield* pages(ctx, 1);
       const buf = yield* pages(ctx, 1);
       const buf2 = yield* pages(ctx, 1);
@@ -270,6 +298,7 @@ describe("DS survives its own crash", () => {
       const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
       steps.push(["kill ds", r.status, OK]);
       steps.push(["count", yield* retrieveAfterRestart(ctx, "count"), { status: OK, value: 399 }]);
+      steps.push(["other", yield* dsRetrieveU32(ctx, "other"), { status: OK, value: 398 }]);
       yield* store(ctx, p, new Uint8Array(PAGE).fill(3));
       const uniform = function* (at: number) {
         const b = new Uint8Array(PAGE);
@@ -288,10 +317,10 @@ describe("DS survives its own crash", () => {
       steps.push(["delete", yield* dsDeleteMap(ctx, "map"), OK]);
     });
     const m = full([pub], { ds: { journalBytes: 8192 }, vmSanity: true });
-    runUntil(m, () => steps.length >= 9, 10_000_000);
+    runUntil(m, () => steps.length >= 10, 10_000_000);
     expect(m.halted).toBeNull();
     for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
-    expect(steps).toHaveLength(9);
+    expect(steps).toHaveLength(10);
     expect(m.console).not.toContain("journal full");
     expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
     m.check();

@@ -22,13 +22,24 @@ export class UMessage {
   }
 
   put(): MemAccess {
-    if (this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK) return FINISHED;
-    return store(this.ctx, this.va, this.m.bytes);
+    return this.putNow() ? FINISHED : store(this.ctx, this.va, this.m.bytes);
   }
 
   get(): Syscall<Message> {
-    if (this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK) return this.#got;
-    return this.#getFaulted();
+    return this.getNow() ? this.#got : this.#getFaulted();
+  }
+
+  /**
+   * `put` without `yield*`: true when the message is stored; false when the store faulted
+   * (then `yield* put()` stores it). For loops where every `yield*` counts.
+   */
+  putNow(): boolean {
+    return this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK;
+  }
+
+  /** `get` without `yield*`: true when loaded; false when the load faulted (then `get`). */
+  getNow(): boolean {
+    return this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK;
   }
 
   *#getFaulted(): Syscall<Message> {

@@ -30,7 +30,6 @@ import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
 import { M_PAYLOAD, type FieldKind, type Layout } from "../../include/message.ts";
 import {
-  CPU_OK,
   type IpcTrap,
   type ProcessContext,
   type Trap,
@@ -64,13 +63,19 @@ interface DsLib {
   /** A data buffer for strings, grown on demand. */
   strVa: VirAddr;
   strCap: number;
-  /** The request in flight on the usual path (see QuickRequest). */
-  readonly quick: QuickRequest;
+  /** The request in flight on the usual path (see QuickRequest): status or U32 result. */
+  readonly quickStatus: QuickRequest<number>;
+  readonly quickValue: QuickRequest<NumValue>;
 }
 
 const libs = new WeakMap<ProcessContext, DsLib>();
 
+/** The last process served and its state (one process usually calls again and again). */
+let lastCtx: ProcessContext | null = null;
+let lastLib: DsLib | null = null;
+
 function dsLib(ctx: ProcessContext): DsLib {
+  if (ctx === lastCtx) return lastLib!;
   let s = libs.get(ctx);
   if (s === undefined) {
     s = {
@@ -85,10 +90,13 @@ function dsLib(ctx: ProcessContext): DsLib {
       lastKeyLen: 0,
       strVa: 0 as VirAddr,
       strCap: 0,
-      quick: new QuickRequest(ctx),
+      quickStatus: new QuickRequest(ctx, (status) => status),
+      quickValue: new QuickRequest(ctx, numValue),
     };
     libs.set(ctx, s);
   }
+  lastCtx = ctx;
+  lastLib = s;
   return s;
 }
 
@@ -99,6 +107,7 @@ function dsLib(ctx: ProcessContext): DsLib {
 export function dsSetEndpoint(ctx: ProcessContext, ep: Endpoint, lookup = true): void {
   const s = dsLib(ctx);
   libs.set(ctx, { ...s, ep, lookup });
+  lastCtx = null;
 }
 
 type Extra<K extends DsCallName> = Omit<DsReq<K>, "keyGrant" | "keyLen">;
@@ -186,7 +195,7 @@ const RETRIEVE_VAL = DS_CALLS.DS_RETRIEVE.reply.offsets.val;
 /** The requests whose fields are numbers: flags and val (valLen and nrSnapshot 0). */
 type NumCall = "DS_PUBLISH" | "DS_RETRIEVE";
 
-/** `request` of a NumCall; the usual case without a generator (QuickRequest). */
+/** `request` of a NumCall: its status; the usual case without a generator (QuickRequest). */
 function numRequest(
   ctx: ProcessContext,
   call: NumCall,
@@ -195,10 +204,34 @@ function numRequest(
   val: number,
 ): Syscall {
   const s = dsLib(ctx);
-  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quick.idle) {
-    return s.quick.start(s, call, key, flags, val);
+  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quickStatus.idle) {
+    return s.quickStatus.start(s, call, key, flags, val);
   }
   return numRequestSlowly(ctx, call, key, flags, val);
+}
+
+/** A U32 or LABEL value as retrieved: the status and the value (0 unless OK). */
+interface NumValue {
+  status: number;
+  value: number;
+}
+
+/** DS_RETRIEVE of a U32 or LABEL value, like `numRequest`. */
+function numRetrieve(ctx: ProcessContext, key: string, type: DsType): Syscall<NumValue> {
+  const s = dsLib(ctx);
+  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quickValue.idle) {
+    return s.quickValue.start(s, "DS_RETRIEVE", key, type, 0);
+  }
+  return numRetrieveSlowly(ctx, key, type);
+}
+
+function* numRetrieveSlowly(ctx: ProcessContext, key: string, type: DsType): Syscall<NumValue> {
+  return numValue(yield* numRequestSlowly(ctx, "DS_RETRIEVE", key, type, 0), dsLib(ctx).um.m.view);
+}
+
+/** The result of a retrieve whose reply is in `reply` (zeros when it failed early). */
+function numValue(status: number, reply: DataView): NumValue {
+  return { status, value: status === OK ? reply.getUint32(RETRIEVE_VAL, true) : 0 };
 }
 
 /** `request` of a NumCall, the general way. */
@@ -220,22 +253,28 @@ const Q_SENT = 2;
 const Q_GET = 3;
 const Q_SLOW = 4;
 
+/** Where a NumCall's fields are (the same in DS_PUBLISH and DS_RETRIEVE). */
+const NUM_REQ = DS_CALLS.DS_PUBLISH.req.offsets;
+
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
- * made for DS's endpoint: only the message to store, the SENDREC and the reply to load. A
- * hand-written iterator like the IPC stubs (one per process, reused; `idle` between calls)
- * rather than a generator, as it is on every such request's path. A store or load that
- * faults yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
+ * made for DS's endpoint: only the message to store, the SENDREC and the reply to load; the
+ * call's result is made from the status and the reply by `result`. A hand-written iterator
+ * like the IPC stubs (one per process and result kind, reused; `idle` between calls) rather
+ * than a generator, as it is on every such request's path. A store or load that faults
+ * yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
  * ECALLDENIED) it hands over to `request`, which sends again, asks RS and retries once.
  */
-class QuickRequest implements Generator<Trap, number, TrapResult> {
+class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
   readonly #ctx: ProcessContext;
+  readonly #result: (status: number, reply: DataView) => R;
   #state = Q_IDLE;
   #s: DsLib | null = null;
   #call: NumCall = "DS_PUBLISH";
   #key = "";
   #flags = 0;
   #val = 0;
+  #status = 0;
   #slow: Syscall | null = null;
   readonly #trap: { -readonly [F in keyof IpcTrap]: IpcTrap[F] } = {
     kind: "ipc",
@@ -245,10 +284,13 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
     status: 0,
   };
   readonly #sendrec: IteratorYieldResult<Trap> = { done: false, value: this.#trap };
-  readonly #return: { done: true; value: number } = { done: true, value: 0 };
+  /** The final result record, reused (`yield*` reads it at once). */
+  readonly #return: { done: true; value: R };
 
-  constructor(ctx: ProcessContext) {
+  constructor(ctx: ProcessContext, result: (status: number, reply: DataView) => R) {
     this.#ctx = ctx;
+    this.#result = result;
+    this.#return = { done: true, value: result(EINVAL, new DataView(new ArrayBuffer(64))) };
   }
 
   get idle(): boolean {
@@ -262,24 +304,23 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
     this.#flags = flags;
     this.#val = val;
     const m = s.um.m;
-    const o = DS_CALLS[call].req.offsets;
-    m.bytes.fill(0, M_PAYLOAD);
+    m.words.fill(0, M_PAYLOAD / 4);
     m.type = DS_CALLS[call].nr;
-    m.view.setInt32(o.keyGrant, s.keyGrant, true);
-    m.view.setInt32(o.keyLen, s.lastKeyLen, true);
-    m.view.setUint32(o.flags, flags, true);
-    m.view.setUint32(o.val, val, true);
+    const v = m.view;
+    v.setInt32(NUM_REQ.keyGrant, s.keyGrant, true);
+    v.setInt32(NUM_REQ.keyLen, s.lastKeyLen, true);
+    v.setUint32(NUM_REQ.flags, flags, true);
+    v.setUint32(NUM_REQ.val, val, true);
     this.#trap.srcDst = s.ep;
     this.#trap.msg = s.um.va;
     this.#state = Q_PUT;
     return this;
   }
 
-  next(r?: TrapResult): IteratorResult<Trap, number> {
+  next(r?: TrapResult): IteratorResult<Trap, R> {
     const s = this.#s!;
-    const cpu = this.#ctx.cpu;
     if (this.#state === Q_PUT) {
-      if (cpu.writeWords(s.um.va, s.um.m.words) !== CPU_OK) return this.#fault(true);
+      if (!s.um.putNow()) return this.#fault(true);
       this.#state = Q_SENT;
       return this.#sendrec;
     }
@@ -289,30 +330,28 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
         this.#state = Q_SLOW;
         return this.next();
       }
-      this.#return.value = r ?? 0;
+      this.#status = r ?? 0;
       this.#state = Q_GET;
     }
     if (this.#state === Q_GET) {
-      if (cpu.readWords(s.um.va, s.um.m.words) !== CPU_OK) return this.#fault(false);
-      if (this.#return.value === OK) this.#return.value = s.um.m.type;
-      return this.#finish();
+      if (!s.um.getNow()) return this.#fault(false);
+      return this.#finish(this.#status === OK ? s.um.m.type : this.#status);
     }
     if (this.#state === Q_SLOW) {
       const res = this.#slow!.next(r ?? 0);
-      if (res.done !== true) return res;
-      this.#return.value = res.value;
-      return this.#finish();
+      if (res.done !== true) return { done: false, value: res.value };
+      return this.#finish(res.value);
     }
-    return this.#return;
+    return this.#finish(EINVAL);
   }
 
-  return(value: number): IteratorResult<Trap, number> {
-    this.#return.value = value;
-    return this.#finish();
+  return(value: R): IteratorResult<Trap, R> {
+    this.#reset();
+    return { done: true, value };
   }
 
-  throw(e: unknown): IteratorResult<Trap, number> {
-    this.#finish();
+  throw(e: unknown): IteratorResult<Trap, R> {
+    this.#reset();
     throw e;
   }
 
@@ -320,15 +359,20 @@ class QuickRequest implements Generator<Trap, number, TrapResult> {
     return this;
   }
 
-  #fault(write: boolean): IteratorResult<Trap, number> {
+  #fault(write: boolean): IteratorResult<Trap, R> {
     return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
   }
 
-  #finish(): IteratorResult<Trap, number> {
+  #finish(status: number): IteratorResult<Trap, R> {
+    this.#return.value = this.#result(status, this.#s!.um.m.view);
+    this.#reset();
+    return this.#return;
+  }
+
+  #reset(): void {
     this.#state = Q_IDLE;
     this.#s = null;
     this.#slow = null;
-    return this.#return;
   }
 }
 
@@ -450,12 +494,11 @@ export function* dsPublishMap(
 // --- retrieve --------------------------------------------------------------------------
 
 /** `ds_retrieve_u32`. */
-export function* dsRetrieveU32(
+export function dsRetrieveU32(
   ctx: ProcessContext,
   key: string,
 ): Syscall<{ status: number; value: number }> {
-  const status = yield* numRequest(ctx, "DS_RETRIEVE", key, DSF_TYPE_U32, 0);
-  return { status, value: dsLib(ctx).um.m.view.getUint32(RETRIEVE_VAL, true) };
+  return numRetrieve(ctx, key, DSF_TYPE_U32);
 }
 
 /** `ds_retrieve_label_endpt`: the endpoint a label names. */
@@ -463,9 +506,8 @@ export function* dsRetrieveLabelEndpt(
   ctx: ProcessContext,
   label: string,
 ): Syscall<{ status: number; endpoint: Endpoint }> {
-  const status = yield* numRequest(ctx, "DS_RETRIEVE", label, DSF_TYPE_LABEL, 0);
-  const val = replyOf(ctx, "DS_RETRIEVE").val;
-  return { status, endpoint: (status === OK ? val | 0 : NONE) as Endpoint };
+  const r = yield* numRetrieve(ctx, label, DSF_TYPE_LABEL);
+  return { status: r.status, endpoint: (r.status === OK ? r.value | 0 : NONE) as Endpoint };
 }
 
 function* retrieveBlob(

@@ -88,7 +88,7 @@ describe("journal records", () => {
     );
   });
 
-  test("repeated numeric publishes of one key (the patched record) decode to what was encoded", () => {
+  test("runs of numeric publishes of a few keys decode to what was encoded", () => {
     const few = fc.constantFrom("a", "b");
     const numeric = fc.record({
       op: fc.constant("publish" as const),

@@ -122,11 +122,6 @@ class Writer {
     this.#view.setUint32(0, this.n, true);
     return this.#buf.subarray(0, this.n);
   }
-
-  /** Overwrites the word at `at` (below `n`) of the record being built. */
-  patch32(at: number, v: number): void {
-    this.#view.setUint32(at, v >>> 0, true);
-  }
 }
 
 class Reader {
@@ -175,36 +170,9 @@ class Reader {
 
 const writer = new Writer();
 
-/**
- * The last record encoded, when it was a U32/LABEL publish: its caller, key and type, where
- * its flags are in the writer, and the record itself. The next publish of the same key by
- * the same caller (the usual case: a value updated again and again) only patches flags and
- * value into it.
- */
-let lastNum: {
-  caller: string;
-  key: string;
-  type: DsType;
-  flagsAt: number;
-  record: Uint8Array;
-} | null = null;
-
 /** The record for `op`: a view of a buffer the next call reuses (copy it to keep it). */
 export function encodeOp(op: JournalOp): Uint8Array {
   const w = writer;
-  const numeric = op.op === "publish" && op.data === undefined && op.map === undefined;
-  if (
-    numeric &&
-    lastNum?.caller === op.caller &&
-    lastNum.key === op.key &&
-    lastNum.type === op.type
-  ) {
-    w.patch32(lastNum.flagsAt, op.flags);
-    w.patch32(lastNum.flagsAt + 4, op.num);
-    return lastNum.record;
-  }
-  lastNum = null;
-  let flagsAt = -1;
   w.reset();
   w.u8(OPS.indexOf(op.op));
   switch (op.op) {
@@ -217,7 +185,6 @@ export function encodeOp(op: JournalOp): Uint8Array {
       w.str(op.caller);
       w.str(op.key);
       w.u32(op.type);
-      flagsAt = w.n;
       w.u32(op.flags);
       w.u32(op.num);
       w.u8(op.data !== undefined ? 1 : op.map !== undefined ? 2 : 0);
@@ -248,9 +215,15 @@ export function encodeOp(op: JournalOp): Uint8Array {
       w.bytes(op.data);
       break;
   }
-  const record = w.finish();
-  if (numeric) lastNum = { caller: op.caller, key: op.key, type: op.type, flagsAt, record };
-  return record;
+  return w.finish();
+}
+
+/** A U32/LABEL publish record ends with its flags and value (u32 each) and a 0 byte. */
+const NUM_TAIL = 9;
+
+/** True for a publish of a U32 or LABEL value. */
+function isNumericPublish(op: JournalOp): op is Extract<JournalOp, { op: "publish" }> {
+  return op.op === "publish" && op.data === undefined && op.map === undefined;
 }
 
 /** The records in `b` (a journal's record area); stops at the first malformed one. */
@@ -317,6 +290,13 @@ export class Journal {
   readonly capacity: number;
   used = 0;
   readonly #word = new Uint8Array(4);
+  /**
+   * The last record, when `recordNow` appended it and it is a U32/LABEL publish: whose, and
+   * where its flags and value are (from the start of the records).
+   */
+  #lastNum: { caller: string; key: string; type: DsType; at: number } | null = null;
+  readonly #num = new Uint8Array(8);
+  readonly #numView = new DataView(this.#num.buffer);
 
   private constructor(ctx: ProcessContext, va: VirAddr, size: number) {
     this.#ctx = ctx;
@@ -365,6 +345,7 @@ export class Journal {
 
   /** An empty journal. */
   *reset(): Syscall<void> {
+    this.#lastNum = null;
     const head = new Uint8Array(HEADER);
     new DataView(head.buffer).setUint32(0, MAGIC, true);
     yield* store(this.#ctx, this.va, head);
@@ -373,25 +354,47 @@ export class Journal {
 
   /** Switches the journal off for good: a restart finds no journal. */
   *disable(): Syscall<void> {
+    this.#lastNum = null;
     yield* store(this.#ctx, this.va, new Uint8Array(HEADER));
     this.used = 0;
   }
 
   /**
-   * Appends `record` when it fits and neither store faults (no trap): true; false otherwise,
-   * changing nothing `append` would not write again in the same place.
+   * Journals `op` without a trap: true when done. A U32/LABEL publish of the same caller, key
+   * and type as the last record overwrites that record's flags and value in place (the usual
+   * case, one value updated again and again: replay reaches the same state and the journal
+   * does not grow); anything else is appended when it fits. False when that needs a trap or
+   * does not fit, changing nothing `append` would not write again in the same place.
    */
-  appendNow(record: Uint8Array): boolean {
-    if (this.used + record.length > this.capacity) return false;
+  recordNow(op: JournalOp): boolean {
     const cpu = this.#ctx.cpu;
-    if (cpu.write(virAddr(this.va + HEADER + this.used), record) !== CPU_OK) return false;
-    if (cpu.write32(virAddr(this.va + 4), this.used + record.length) !== CPU_OK) return false;
+    const last = this.#lastNum;
+    if (
+      last !== null &&
+      isNumericPublish(op) &&
+      op.key === last.key &&
+      op.caller === last.caller &&
+      op.type === last.type
+    ) {
+      this.#numView.setUint32(0, op.flags >>> 0, true);
+      this.#numView.setUint32(4, op.num >>> 0, true);
+      return cpu.write(virAddr(this.va + HEADER + last.at), this.#num) === CPU_OK;
+    }
+    const record = encodeOp(op);
+    const at = this.used;
+    if (at + record.length > this.capacity) return false;
+    if (cpu.write(virAddr(this.va + HEADER + at), record) !== CPU_OK) return false;
+    if (cpu.write32(virAddr(this.va + 4), at + record.length) !== CPU_OK) return false;
     this.used += record.length;
+    this.#lastNum = isNumericPublish(op)
+      ? { caller: op.caller, key: op.key, type: op.type, at: this.used - NUM_TAIL }
+      : null;
     return true;
   }
 
   /** Appends `record`; false when it does not fit. */
   *append(record: Uint8Array): Syscall<boolean> {
+    this.#lastNum = null;
     if (this.used + record.length > this.capacity) return false;
     yield* store(this.#ctx, virAddr(this.va + HEADER + this.used), record);
     this.used += record.length;
@@ -405,6 +408,7 @@ export class Journal {
     let total = 0;
     for (const r of records) total += r.length;
     if (total > this.capacity) return false;
+    this.#lastNum = null;
     new DataView(this.#word.buffer).setUint32(0, 0, true);
     yield* store(this.#ctx, virAddr(this.va + 4), this.#word);
     this.used = 0;

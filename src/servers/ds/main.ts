@@ -36,34 +36,24 @@ import { RS_LABEL } from "./store.ts";
 
 export const DS_LABEL = "ds";
 
+/**
+ * The program: start (below), then the request loop. The usual request makes three traps
+ * (the receive, the key's safecopy, the answer), each yielded at this loop's own depth —
+ * the program's top level, with no generator in between — and nothing else here yields: the
+ * message is read and written at once when its memory is present, a request that needs no
+ * other trap is answered without a generator, and the slow steps sit behind checks (on this
+ * path a `yield*` costs more than the kernel's work).
+ */
 export function* dsMain(ctx: ProcessContext): Syscall {
-  const args = parseDsArgv(ctx.argv);
-  if (typeof args === "string") {
-    yield* sysDiagctl(ctx, `ds: ${args}\n`);
-    return 1;
-  }
-  const started: { ds: DsServer | null } = { ds: null };
-  yield* sefStartup(ctx, {
-    init: function* (_ctx, type) {
-      const r = yield* dsStart(ctx, args, type);
-      if (typeof r === "number") return r;
-      started.ds = r;
-      return OK;
-    },
-  });
-  const ds = started.ds;
+  const ds = yield* dsBoot(ctx);
   if (ds === null) return 1;
-  if (ds.wake.size > 0) yield* ds.wakeSubscribers();
-  const status: IpcStatus = { value: 0 };
   const um = ds.um;
   const m = um.m;
+  const status: IpcStatus = { value: 0 };
   const calls = servedCalls(m.view);
-  // One request at a time, served here rather than in nested generators: the usual path's
-  // traps (receive, the key's safecopy, the answer) are yielded at the loop's own depth, and
-  // a request that needs no other trap is answered without a generator.
   for (;;) {
     if ((yield* receive(ANY, um.va, status)) !== OK) continue;
-    yield* um.get();
+    if (!um.getNow()) yield* um.get();
     if (sefOwns(ctx, m, status.value)) {
       yield* sefHandle(ctx, m, status.value);
       continue;
@@ -87,11 +77,31 @@ export function* dsMain(ctx: ProcessContext): Syscall {
         else m.type = answer.status;
       }
     }
-    yield* um.put();
+    if (!um.putNow()) yield* um.put();
     yield* sendnb(caller, um.va);
-    if (ds.wake.size > 0) yield* ds.wakeSubscribers();
-    if (ds.store.released.length > 0) yield* ds.freeReleased();
+    if (ds.wake.size > 0 || ds.store.released.length > 0) yield* ds.afterReply();
   }
+}
+
+/** Parses argv, starts through SEF (dsStart) and wakes pending subscribers; null on failure. */
+function* dsBoot(ctx: ProcessContext): Syscall<DsServer | null> {
+  const args = parseDsArgv(ctx.argv);
+  if (typeof args === "string") {
+    yield* sysDiagctl(ctx, `ds: ${args}\n`);
+    return null;
+  }
+  const started: { ds: DsServer | null } = { ds: null };
+  yield* sefStartup(ctx, {
+    init: function* (_ctx, type) {
+      const r = yield* dsStart(ctx, args, type);
+      if (typeof r === "number") return r;
+      started.ds = r;
+      return OK;
+    },
+  });
+  const ds = started.ds;
+  if (ds !== null && ds.wake.size > 0) yield* ds.wakeSubscribers();
+  return ds;
 }
 
 /** A DS call as the main loop serves it (typed for a request known only at run time). */

@@ -22,16 +22,15 @@ import { encodeOp, type JournalOp } from "./journal.ts";
 import type { DsServer } from "./server.ts";
 
 /**
- * Journals `op`: appended at once when it fits and the journal's memory is present (the
- * usual case: no trap), else kept in `ds.unjournaled` for `flushJournal`, which the server
+ * Journals `op`: at once when the journal's memory is present and the record fits (the
+ * usual case: no trap; see Journal.recordNow), else kept in `ds.unjournaled` for `flushJournal`, which the server
  * runs before it answers the request (so an answered change is always journaled).
  */
 export function record(ds: DsServer, op: JournalOp): void {
   const j = ds.journal;
   if (j === null) return;
-  const bytes = encodeOp(op);
-  if (ds.unjournaled.length === 0 && j.appendNow(bytes)) return;
-  ds.unjournaled.push(bytes.slice());
+  if (ds.unjournaled.length === 0 && j.recordNow(op)) return;
+  ds.unjournaled.push(encodeOp(op).slice());
 }
 
 /** Appends what `record` kept back; compacts when the journal is full. */

@@ -78,6 +78,12 @@ export class DsServer {
     return yield* sysSafecopyTo(this.ctx, caller, gid, 0, this.keyVa, n + 1);
   }
 
+  /** What follows an answer: wake the subscribers the request touched, free what it released. */
+  *afterReply(): Syscall<void> {
+    if (this.wake.size > 0) yield* this.wakeSubscribers();
+    if (this.store.released.length > 0) yield* this.freeReleased();
+  }
+
   /** Notifies every subscriber collected in `wake` (except DS itself) and empties it. */
   *wakeSubscribers(): Syscall<void> {
     for (const label of this.wake) {
