@@ -41,9 +41,22 @@ export interface GrantTarget {
 
 const ADDRESS_SPACE = 0x1_0000_0000;
 const PAGE_MASK = 0xfff;
+/** An entry that is not word aligned inside one page is copied here first. */
 const entry = new Uint8Array(GRANT_ENTRY_SIZE);
 const entry32 = new Uint32Array(entry.buffer);
-const view = new DataView(entry.buffer);
+/** The entry being checked: words `src32[base..]` (physical memory, or `entry32`). */
+let src32: Uint32Array<ArrayBufferLike> = entry32;
+let base = 0;
+
+/** The entry's unsigned word at byte offset `off` (a multiple of 4). */
+function u32(off: number): number {
+  return src32[base + (off >>> 2)]!;
+}
+
+/** The entry's signed word at byte offset `off`. */
+function i32(off: number): number {
+  return u32(off) | 0;
+}
 const D = GRANT_DIRECT.offsets;
 const I = GRANT_INDIRECT.offsets;
 const M = GRANT_MAGIC.offsets;
@@ -75,7 +88,7 @@ export function verifyGrant(
     // 2.-5. The granter's table holds a used, valid entry of this id's generation.
     const r = readEntry(k, gp, gid, generations);
     if (r !== OK) return r;
-    const flags = view.getUint32(GRANT_FLAGS_OFF, true);
+    const flags = u32(GRANT_FLAGS_OFF);
 
     if ((flags & CPF_INDIRECT) === 0) {
       // 7. Only the final grant's access bits count.
@@ -87,7 +100,7 @@ export function verifyGrant(
         if (gp.nr !== VFS_PROC_NR) return EPERM;
         const r = finalGrant(gp, grantee, offset, bytes, M.whoTo, M.start, M.len, out);
         if (r !== OK) return r;
-        const from = k.isokendpt(view.getInt32(M.whoFrom, true));
+        const from = k.isokendpt(i32(M.whoFrom));
         if (from === undefined) return EINVAL;
         out.proc = from;
         return OK;
@@ -98,11 +111,11 @@ export function verifyGrant(
     // 6. Indirect: one more hop, if allowed.
     if (depth === MAX_INDIRECT_DEPTH) return ELOOP;
     depth++;
-    const whoTo = view.getInt32(I.whoTo, true);
+    const whoTo = i32(I.whoTo);
     if (whoTo !== grantee && grantee !== ANY && whoTo !== ANY) return EPERM;
     grantee = granter;
-    granter = view.getInt32(I.whoFrom, true) as Endpoint;
-    gid = view.getInt32(I.grant, true);
+    granter = i32(I.whoFrom) as Endpoint;
+    gid = i32(I.grant);
   }
 }
 
@@ -131,27 +144,28 @@ function readEntry(k: Kernel, gp: Proc, gid: number, generations: boolean): numb
   const va = priv.grantTable + slot * GRANT_ENTRY_SIZE;
   // An unreadable table is indistinguishable from an invalid id (no VM request).
   if (!fetchEntry(k, gp, va)) return EPERM;
-  const flags = view.getUint32(GRANT_FLAGS_OFF, true);
+  const flags = u32(GRANT_FLAGS_OFF);
   if ((flags & (CPF_USED | CPF_VALID)) !== (CPF_USED | CPF_VALID)) return EPERM;
-  if (generations && view.getUint32(GRANT_GEN_OFF, true) !== grantGeneration(gid)) return EPERM;
+  if (generations && u32(GRANT_GEN_OFF) !== grantGeneration(gid)) return EPERM;
   return OK;
 }
 
 /**
- * Reads the 36 bytes at `va` in `gp` into `entry`: word by word after one translation when
- * the entry is word aligned inside one page (the usual case), else through the general copy.
- * False if any byte cannot be read.
+ * Makes the 36 bytes at `va` in `gp` the entry `u32`/`i32` read: in place after one
+ * translation when the entry is word aligned inside one page (the usual case), else copied
+ * into `entry` through the general copy. False if any byte cannot be read.
  */
 function fetchEntry(k: Kernel, gp: Proc, va: number): boolean {
   if ((va & 3) !== 0 || (va & PAGE_MASK) > PAGE_MASK + 1 - GRANT_ENTRY_SIZE || gp.cr3 === 0) {
+    src32 = entry32;
+    base = 0;
     return copyFromProc(k, gp, va as VirAddr, entry, 0, GRANT_ENTRY_SIZE) === OK;
   }
   if (va + GRANT_ENTRY_SIZE > ADDRESS_SPACE) return false;
   const pa = k.hw.mmu.translate(gp.cr3, va, false, true);
   if (pa < 0) return false;
-  const mem32 = k.hw.mem.u32;
-  const w = pa >>> 2;
-  for (let i = 0; i < GRANT_ENTRY_SIZE / 4; i++) entry32[i] = mem32[w + i]!;
+  src32 = k.hw.mem.u32;
+  base = pa >>> 2;
   return true;
 }
 
@@ -166,10 +180,10 @@ function finalGrant(
   lenOff: number,
   out: GrantTarget,
 ): number {
-  const start = view.getUint32(startOff, true);
-  const len = view.getUint32(lenOff, true);
+  const start = u32(startOff);
+  const len = u32(lenOff);
   if (start + len > ADDRESS_SPACE) return EPERM;
-  const whoTo = view.getInt32(whoToOff, true);
+  const whoTo = i32(whoToOff);
   if (whoTo !== grantee && grantee !== ANY && whoTo !== ANY) return EPERM;
   if (offset + bytes > len) return EPERM;
   out.proc = gp;
