@@ -13,6 +13,7 @@
 import { DS_PROC_NR, NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, ECALLDENIED, EDEADSRCDST, EINVAL, OK } from "../../include/errno.ts";
 import {
+  DS_CALL_NR,
   DS_CALLS,
   DS_MAX_KEYLEN_LIMIT,
   DSF_TYPE_LABEL,
@@ -28,7 +29,7 @@ import {
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
-import { M_PAYLOAD, type FieldKind, type Layout } from "../../include/message.ts";
+import { M_PAYLOAD, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
 import {
   type IpcTrap,
   type ProcessContext,
@@ -253,8 +254,14 @@ const Q_SENT = 2;
 const Q_GET = 3;
 const Q_SLOW = 4;
 
-/** Where a NumCall's fields are (the same in DS_PUBLISH and DS_RETRIEVE). */
+/** The words of a NumCall's fields (the same in DS_PUBLISH and DS_RETRIEVE). */
 const NUM_REQ = DS_CALLS.DS_PUBLISH.req.offsets;
+const W_KEY_GRANT = NUM_REQ.keyGrant >>> 2;
+const W_KEY_LEN = NUM_REQ.keyLen >>> 2;
+const W_FLAGS = NUM_REQ.flags >>> 2;
+const W_VAL = NUM_REQ.val >>> 2;
+const W_TYPE = M_TYPE >>> 2;
+const NUM_NR = { DS_PUBLISH: DS_CALL_NR.DS_PUBLISH, DS_RETRIEVE: DS_CALL_NR.DS_RETRIEVE };
 
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
@@ -303,14 +310,14 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     this.#key = key;
     this.#flags = flags;
     this.#val = val;
-    const m = s.um.m;
-    m.words.fill(0, M_PAYLOAD / 4);
-    m.type = DS_CALLS[call].nr;
-    const v = m.view;
-    v.setInt32(NUM_REQ.keyGrant, s.keyGrant, true);
-    v.setInt32(NUM_REQ.keyLen, s.lastKeyLen, true);
-    v.setUint32(NUM_REQ.flags, flags, true);
-    v.setUint32(NUM_REQ.val, val, true);
+    // The message as words (host order is the machine's little-endian order).
+    const w = s.um.m.words;
+    for (let i = M_PAYLOAD >>> 2; i < w.length; i++) w[i] = 0;
+    w[W_TYPE] = NUM_NR[call];
+    w[W_KEY_GRANT] = s.keyGrant;
+    w[W_KEY_LEN] = s.lastKeyLen;
+    w[W_FLAGS] = flags;
+    w[W_VAL] = val;
     this.#trap.srcDst = s.ep;
     this.#trap.msg = s.um.va;
     this.#state = Q_PUT;
