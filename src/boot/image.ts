@@ -17,6 +17,7 @@ import type { Program } from "../include/trap.ts";
 import { NR_SCHED_QUEUES, USER_Q } from "../kernel/sched.ts";
 import { PREEMPTIBLE, SYS_PROC } from "../kernel/priv.ts";
 import type { BootPriv } from "../kernel/main.ts";
+import type { ResolvedOptions } from "./options.ts";
 
 export interface BootPrivSpec {
   /** IPC primitives allowed (default: all). */
@@ -35,6 +36,8 @@ export interface BootImageEntry {
   /** Process slot; default: the next free slot after the fixed MINIX boot slots. */
   readonly slot?: number;
   readonly argv?: readonly string[];
+  /** Words appended to `argv` from the boot options (how DS gets its limits). */
+  readonly optionArgv?: (opts: ResolvedOptions) => readonly string[];
   /** Scheduling queue 0..15 (default USER_Q). */
   readonly priority?: number;
   /** Quantum in ticks (default: the boot option). */

@@ -20,8 +20,6 @@ import { snapshot, type Snapshot } from "./inspect.ts";
 import { FrameAllocator } from "./loader.ts";
 import { loadSpaces } from "./spaces.ts";
 import { resolveOptions, type BootOptions, type ResolvedOptions } from "./options.ts";
-import { dsMain } from "../servers/ds/main.ts";
-import { dsArgv } from "../servers/ds/limits.ts";
 
 export const VERSION = "0.1.0";
 
@@ -97,10 +95,7 @@ export class Machine {
         slot: r.slot,
         name: r.entry.name,
         program: r.entry.program,
-        argv: [
-          ...(r.entry.argv ?? [r.entry.name]),
-          ...(r.entry.program === dsMain ? dsArgv(opts.ds) : []),
-        ],
+        argv: [...(r.entry.argv ?? [r.entry.name]), ...(r.entry.optionArgv?.(opts) ?? [])],
         priority: r.priority,
         quantum: r.quantum,
         cr3: as.cr3,

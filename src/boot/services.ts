@@ -8,6 +8,7 @@ import {
 } from "../include/endpoint.ts";
 import { SF_CORE_SRV, SF_NEED_COPY, SF_SYNCH_BOOT, SF_USE_COPY } from "../include/rs.ts";
 import { dsMain } from "../servers/ds/main.ts";
+import { dsArgv } from "../servers/ds/limits.ts";
 import { rsMain } from "../servers/rs/main.ts";
 import { initMain } from "../servers/init/main.ts";
 import { pmMain } from "../servers/pm/main.ts";
@@ -75,6 +76,7 @@ export const dsEntry: BootImageEntry = {
   name: "ds",
   slot: DS_PROC_NR,
   program: dsMain,
+  optionArgv: (opts) => dsArgv(opts.ds),
   priority: 3,
   dataPages: 16,
   sysFlags: SF_NEED_COPY | SF_USE_COPY | SF_SYNCH_BOOT,
