@@ -129,6 +129,18 @@ export function notify(dst: Endpoint): TrapCall {
   return ipcCall(NOTIFY, dst, 0 as VirAddr, undefined);
 }
 
+/** An IPC trap record whose destination can change between uses (see `ipcTrap`). */
+export type OwnIpcTrap = IpcTrap & { srcDst: Endpoint };
+
+/**
+ * A trap record a loop keeps and yields itself — `const r = yield t` is `yield* stub(…)`
+ * without the stub's iterator — for a server's request loop, where that iterator costs more
+ * than the kernel's work. The kernel leaves the status word in `t.status`.
+ */
+export function ipcTrap(call: number, srcDst: Endpoint, msg: VirAddr): OwnIpcTrap {
+  return { kind: "ipc", call, srcDst, msg, status: 0 };
+}
+
 /** SENDA: `count` asynmsg_t entries at `table` (see include/ipc.ts for the layout). */
 export function* senda(table: VirAddr, count: number): Syscall {
   return yield { kind: "senda", table, count };

@@ -9,7 +9,7 @@
  * the only publisher of labels) and `ds` (itself). RS publishes every other label. A DS that
  * RS restarts finds its store in the journal VM kept for it (journal.ts, persist.ts).
  */
-import { ANY, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, NONE, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { ENOSYS, OK } from "../../include/errno.ts";
 import {
   DS_CALL_NR,
@@ -20,10 +20,10 @@ import {
   type DsCallName,
   type DsReq,
 } from "../../include/ds.ts";
-import { isIpcNotify } from "../../include/ipc.ts";
+import { isIpcNotify, RECEIVE, SENDNB } from "../../include/ipc.ts";
 import type { FieldKind, Layout } from "../../include/message.ts";
 import type { ProcessContext } from "../../include/trap.ts";
-import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { ipcTrap, type Syscall } from "../../lib/ipc.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { sefHandle, sefOwns, sefStartup } from "../../lib/sef.ts";
@@ -37,28 +37,31 @@ import { RS_LABEL } from "./store.ts";
 export const DS_LABEL = "ds";
 
 /**
- * The program: start (below), then the request loop. The usual request makes three traps
- * (the receive, the key's safecopy, the answer), each yielded at this loop's own depth —
- * the program's top level, with no generator in between — and nothing else here yields: the
- * message is read and written at once when its memory is present, a request that needs no
- * other trap is answered without a generator, and the slow steps sit behind checks (on this
- * path a `yield*` costs more than the kernel's work).
+ * The program: start (below), then the request loop. The usual request makes three traps,
+ * all at the program's top level with no generator in between: the receive and the answer,
+ * whose trap records the loop keeps and yields itself (`ipcTrap`), and the key's safecopy
+ * (KeyRead). Nothing else yields on that path: the message is read and written at once when
+ * its memory is present, a request that needs no other trap is answered without a
+ * generator, and the slow steps sit behind checks (here a `yield*` costs more than the
+ * kernel's work).
  */
 export function* dsMain(ctx: ProcessContext): Syscall {
   const ds = yield* dsBoot(ctx);
   if (ds === null) return 1;
   const um = ds.um;
   const m = um.m;
-  const status: IpcStatus = { value: 0 };
   const calls = servedCalls(m.view);
+  // The loop's own RECEIVE and SENDNB records, yielded directly (see ipcTrap).
+  const rx = ipcTrap(RECEIVE, ANY, um.va);
+  const reply = ipcTrap(SENDNB, NONE, um.va);
   for (;;) {
-    if ((yield* receive(ANY, um.va, status)) !== OK) continue;
+    if ((yield rx) !== OK) continue;
     if (!um.getNow()) yield* um.get();
-    if (sefOwns(ctx, m, status.value)) {
-      yield* sefHandle(ctx, m, status.value);
+    if (sefOwns(ctx, m, rx.status)) {
+      yield* sefHandle(ctx, m, rx.status);
       continue;
     }
-    if (isIpcNotify(status.value)) continue;
+    if (isIpcNotify(rx.status)) continue;
     const caller: Endpoint = m.source;
     const i = m.type - DS_RQ_BASE;
     const call = i >= 0 && i < calls.length ? calls[i]! : null;
@@ -78,7 +81,8 @@ export function* dsMain(ctx: ProcessContext): Syscall {
       }
     }
     if (!um.putNow()) yield* um.put();
-    yield* sendnb(caller, um.va);
+    reply.srcDst = caller;
+    yield reply;
     if (ds.wake.size > 0 || ds.store.released.length > 0) yield* ds.afterReply();
   }
 }
