@@ -274,7 +274,8 @@ export class Message {
     layout: Layout<F>,
     values: Fields<F>,
   ): this {
-    this.bytes.fill(0, M_PAYLOAD);
+    const w = this.words;
+    for (let i = M_PAYLOAD >>> 2; i < w.length; i++) w[i] = 0;
     this.type = type;
     layout.write(this.view, values);
     return this;

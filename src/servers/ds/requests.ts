@@ -64,7 +64,10 @@ const ZERO = new Uint8Array(1);
 /** Answers that are only a status, made once per status. */
 const statusOnly = new Map<number, DsAnswer<never>>();
 
+const ANSWER_OK: DsAnswer<never> = Object.freeze({ status: OK });
+
 function err(status: number): DsAnswer<never> {
+  if (status === OK) return ANSWER_OK;
   let a = statusOnly.get(status);
   if (a === undefined) statusOnly.set(status, (a = Object.freeze({ status })));
   return a;
