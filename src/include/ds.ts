@@ -54,7 +54,13 @@ export const DS_TYPES = [
 export type DsType = (typeof DS_TYPES)[number];
 
 export function isDsType(t: number): t is DsType {
-  return (DS_TYPES as readonly number[]).includes(t);
+  return (
+    t === DSF_TYPE_U32 ||
+    t === DSF_TYPE_STR ||
+    t === DSF_TYPE_MEM ||
+    t === DSF_TYPE_MAP ||
+    t === DSF_TYPE_LABEL
+  );
 }
 
 /** Default limits (MINIX values; each is a boot option of DS). */

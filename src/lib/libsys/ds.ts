@@ -261,7 +261,6 @@ const W_KEY_LEN = NUM_REQ.keyLen >>> 2;
 const W_FLAGS = NUM_REQ.flags >>> 2;
 const W_VAL = NUM_REQ.val >>> 2;
 const W_TYPE = M_TYPE >>> 2;
-const NUM_NR = { DS_PUBLISH: DS_CALL_NR.DS_PUBLISH, DS_RETRIEVE: DS_CALL_NR.DS_RETRIEVE };
 
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
@@ -313,7 +312,7 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     // The message as words (host order is the machine's little-endian order).
     const w = s.um.m.words;
     for (let i = M_PAYLOAD >>> 2; i < w.length; i++) w[i] = 0;
-    w[W_TYPE] = NUM_NR[call];
+    w[W_TYPE] = call === "DS_PUBLISH" ? DS_CALL_NR.DS_PUBLISH : DS_CALL_NR.DS_RETRIEVE;
     w[W_KEY_GRANT] = s.keyGrant;
     w[W_KEY_LEN] = s.lastKeyLen;
     w[W_FLAGS] = flags;
