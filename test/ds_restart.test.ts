@@ -47,7 +47,7 @@ import { malloc } from "../src/lib/runtime.ts";
 import { sefReceive, sefStartup } from "../src/lib/sef.ts";
 import { UMessage } from "../src/lib/umessage.ts";
 import { encodeLabel, rsCall } from "../src/lib/rs.ts";
-import { bootDs, PAGE, pages, service, sleep } from "./fixtures/ds.ts";
+import { bootDs, PAGE, pages, service, sleep, subscriber } from "./fixtures/ds.ts";
 import { CRASH_KILL, driverEntry, ECHO, ECHO_LAYOUT, runUntil } from "./fixtures/rs.ts";
 
 function full(entries: Parameters<typeof bootDs>[0], opts: Parameters<typeof bootDs>[1] = {}) {
@@ -278,6 +278,34 @@ describe("DS survives its own crash", () => {
     for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
     expect(m.console).toMatch(/ds: restored \d+ entries/);
     expect(m.console).not.toContain("journal full");
+  });
+
+  test("a mapped entry the restarted DS cannot map again is announced like a delete", () => {
+    const log: string[] = [];
+    let beforeKill = -1;
+    const steps: [string, unknown, unknown][] = [];
+    const pub = service("pub", 11, function* (ctx) {
+      yield* sleep(ctx, 20); // the subscriber subscribes
+      const p = yield* pages(ctx, 1);
+      steps.push(["map", yield* dsPublishMap(ctx, "map.a", p, PAGE), OK]);
+      steps.push(["u32", yield* dsPublishU32(ctx, "map.b", 1), OK]);
+      yield* sleep(ctx, 20); // the subscriber checks both
+      beforeKill = log.length;
+      const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
+      steps.push(["kill ds", r.status, OK]);
+      steps.push(["b back", yield* retrieveAfterRestart(ctx, "map.b"), { status: OK, value: 1 }]);
+      const buf = yield* pages(ctx, 1);
+      const g = yield* dsRetrieveMap(ctx, "map.a", buf, PAGE, DSMF_COPY_MAPPED);
+      steps.push(["a gone", g.status, ESRCH]);
+    });
+    const m = full([pub, subscriber("sub", 12, "map\\..*", log)]);
+    runUntil(m, () => steps.length >= 5 && log.length > beforeKill && beforeKill > 0, 10_000_000);
+    expect(m.halted).toBeNull();
+    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
+    // Both changes were checked before the crash; after it only the lost entry is announced.
+    expect(log.slice(0, 3)).toEqual(["subscribe 0", "map.a = map", "map.b = 1"]);
+    expect(log.slice(beforeKill)).toEqual(["key was deleted"]);
   });
 
   test("a compacted journal survives; a mapped entry does not (its grant names the old DS)", () => {

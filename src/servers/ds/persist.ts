@@ -1,13 +1,14 @@
 /**
- * DS's state across its own restart, on top of the journal (journal.ts): `record` appends one
- * operation (compacting when full), `replay` rebuilds the store from the records at start.
+ * DS's state across its own restart, on top of the journal (journal.ts): `record` journals
+ * one operation (compacting when full), `replay` rebuilds the store from the records at start.
  *
  * Values: U32/LABEL numbers and STR/MEM bytes are in the records. A MAP entry records the
  * publisher's grant; replay maps it again through that grant, and drops the entry when that
  * fails. With this RS it always fails: a restarted DS has a new endpoint and the grant names
  * the old one (it would work with MINIX L's restart, which keeps the endpoint), so MAP entries
- * (and their snapshots) do not survive a restart: the publisher publishes again. After
- * dropping entries the journal is compacted so it describes the store as it now is. Client
+ * (and their snapshots) do not survive a restart: their subscribers are woken as after a
+ * delete, and the publisher publishes again. After dropping entries the journal is compacted
+ * so it describes the store as it now is. Client
  * mappings of a MAP buffer (DSMF_MAP_MAPPED) do not survive DS either: the kernel drops them
  * with DS's death, clients keep private copies (as after a delete).
  */
@@ -105,12 +106,14 @@ function* blobOf(ds: DsServer, data: Uint8Array): Syscall<Blob | null> {
 }
 
 /**
- * Applies `records` to the (empty) store. Returns how many MAP entries had to be dropped.
- * Nobody is woken here: the caller wakes the subscribers with pending changes afterwards.
+ * Applies `records` to the (empty) store. Returns how many MAP entries had to be dropped;
+ * their subscribers are then in `ds.wake`, as after a delete (every other change replayed
+ * was known to its subscribers before the restart).
  */
 export function* replay(ds: DsServer, records: readonly JournalOp[]): Syscall<number> {
   const st = ds.store;
-  let dropped = 0;
+  /** MAP entries that could not be mapped again and were not deleted later: key → owner. */
+  const dropped = new Map<string, { owner: string; flags: number }>();
   for (const op of records) {
     switch (op.op) {
       case "limits":
@@ -124,9 +127,10 @@ export function* replay(ds: DsServer, records: readonly JournalOp[]): Syscall<nu
         if (op.map !== undefined) {
           value = yield* remap(ds, op.map);
           if (value === null) {
-            dropped++;
+            dropped.set(op.key, { owner: op.caller, flags: op.flags });
             break;
           }
+          dropped.delete(op.key);
         } else {
           value = yield* blobOf(ds, op.data ?? new Uint8Array(0));
           if (value === null) break;
@@ -139,6 +143,10 @@ export function* replay(ds: DsServer, records: readonly JournalOp[]): Syscall<nu
       }
       case "delete":
         st.delete(op.caller, op.key, op.type, ds.wake);
+        if (op.type === DSF_TYPE_MAP) dropped.delete(op.key);
+        if (op.type === DSF_TYPE_LABEL) {
+          for (const [key, d] of dropped) if (d.owner === op.key) dropped.delete(key);
+        }
         break;
       case "subscribe":
         st.subscribe(op.caller, op.pattern, op.flags, ds.wake);
@@ -158,7 +166,8 @@ export function* replay(ds: DsServer, records: readonly JournalOp[]): Syscall<nu
     if (st.released.length > 0) yield* ds.freeReleased();
   }
   ds.wake.clear();
-  return dropped;
+  for (const [key, d] of dropped) st.announceGone(key, DSF_TYPE_MAP, d.owner, d.flags, ds.wake);
+  return dropped.size;
 }
 
 /** Maps a MAP entry's publisher pages again into a fresh buffer, or null. */

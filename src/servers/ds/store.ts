@@ -378,6 +378,25 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     return true;
   }
 
+  /**
+   * Wakes the subscribers that the entry (key, type) of `owner`, published with `flags`,
+   * would match, as if it had just been deleted: DS's restart could not bring it back.
+   */
+  announceGone(key: string, type: DsType, owner: string, flags: number, notify: Set<string>): void {
+    const e: Entry<B> = {
+      index: -1,
+      key,
+      type,
+      flags: flags & DSF_MASK_INTERNAL & ~DSF_MASK_TYPE & ~DSF_IN_USE,
+      owner,
+      num: 0,
+      data: undefined,
+      snapshots: [],
+      sindex: -1,
+    };
+    this.#changed(e, false, notify);
+  }
+
   /** Labels of subscribers with pending changes (to wake after a restart). */
   *pendingOwners(): IterableIterator<string> {
     for (const sub of this.#subs.values()) if (sub.changed.size > 0) yield sub.owner;
