@@ -8,6 +8,7 @@ import { rtsFlagNames } from "../kernel/proc.ts";
 import { RS_PROC_NR } from "../include/endpoint.ts";
 import { inspectRs, type RsServiceInspect } from "../servers/rs/main.ts";
 import { inspectVm, type VmInspect } from "../servers/vm/main.ts";
+import { inspectDs, type DsInspect } from "../servers/ds/inspect.ts";
 
 export interface ProcSnapshot {
   readonly slot: number;
@@ -37,6 +38,8 @@ export interface Snapshot {
   readonly vm: VmInspect | undefined;
   /** The services RS manages, when the machine booted through RS. */
   readonly rs: readonly RsServiceInspect[] | undefined;
+  /** DS's store (entries, subscriptions, journal), when DS runs. */
+  readonly ds: DsInspect | undefined;
   readonly panic: string | null;
 }
 
@@ -74,8 +77,19 @@ export function snapshot(k: Kernel): Snapshot {
     vmrequests,
     vm: vmCtx === null || vmCtx === undefined ? undefined : inspectVm(vmCtx),
     rs: rsCtx === null || rsCtx === undefined ? undefined : inspectRs(rsCtx),
+    ds: dsOf(k),
     panic: k.panicMessage,
   };
+}
+
+/** The running DS's contents: DS is in its slot, or wherever RS restarted it. */
+function dsOf(k: Kernel): DsInspect | undefined {
+  for (const p of k.procs) {
+    if (p.isFree || p.context === null) continue;
+    const d = inspectDs(p.context);
+    if (d !== undefined) return d;
+  }
+  return undefined;
 }
 
 /** The process table as text, in the style of MINIX's F1 dump. */
@@ -85,6 +99,21 @@ export function formatProcTable(s: Snapshot): string {
     lines.push(
       `${String(p.slot).padStart(4)}  ${String(p.endpoint).padStart(5)}  ${p.name.padEnd(10)}  ${String(p.priority).padStart(4)}  ${p.rts || "-"}`,
     );
+  }
+  return lines.join("\n");
+}
+
+/** The store as text: one line per entry, then one per subscription. */
+export function formatDs(d: DsInspect): string {
+  const lines = ["key                   type   owner       value"];
+  for (const e of d.entries) {
+    const value = e.value !== undefined ? String(e.value) : `${e.length ?? 0} bytes`;
+    lines.push(`${e.key.padEnd(20)}  ${e.type.padEnd(5)}  ${e.owner.padEnd(10)}  ${value}`);
+  }
+  for (const s of d.subscriptions) {
+    const types = s.types.length > 0 ? ` [${s.types.join(",")}]` : "";
+    const pending = s.pending.length > 0 ? `, pending: ${s.pending.join(", ")}` : "";
+    lines.push(`subscription of ${s.owner}: ${s.pattern}${types}${pending}`);
   }
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { Machine } from "../boot/machine.ts";
-import { formatProcTable } from "../boot/inspect.ts";
+import { formatDs, formatProcTable } from "../boot/inspect.ts";
 
 function main(argv: readonly string[]): number {
   let args;
@@ -42,6 +42,7 @@ function main(argv: readonly string[]): number {
   if (s.panic !== null) return 1;
   process.stdout.write(`System idle at tick ${s.ticks} (${s.cycles} cycles). Halted.\n`);
   if (s.procs.some((p) => p.slot >= 0)) process.stdout.write(formatProcTable(s) + "\n");
+  if (s.ds !== undefined) process.stdout.write(`\nData store (DS):\n${formatDs(s.ds)}\n`);
   return 0;
 }
 

@@ -27,6 +27,7 @@ import { ipcTrap, type Syscall } from "../../lib/ipc.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { sefHandle, sefOwns, sefStartup } from "../../lib/sef.ts";
+import { registerDs } from "./inspect.ts";
 import { Journal } from "./journal.ts";
 import { parseDsArgv, type DsArgs } from "./limits.ts";
 import { compact, flushJournal, record, replay } from "./persist.ts";
@@ -104,7 +105,9 @@ function* dsBoot(ctx: ProcessContext): Syscall<DsServer | null> {
     },
   });
   const ds = started.ds;
-  if (ds !== null && ds.wake.size > 0) yield* ds.wakeSubscribers();
+  if (ds === null) return null;
+  registerDs(ds);
+  if (ds.wake.size > 0) yield* ds.wakeSubscribers();
   return ds;
 }
 
