@@ -433,6 +433,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
 
   /** Marks `e` changed (set) or gone (clear) for every matching subscription. */
   #changed(e: Entry<B>, set: boolean, notify: Set<string>): void {
+    if (this.#subs.size === 0) return;
     for (const sub of this.#subs.values()) {
       if (!this.#matches(sub, e)) continue;
       if (set) sub.changed.add(e.index);
