@@ -145,12 +145,3 @@ export const DS_CALLS = {
 
 export type DsReq<K extends DsCallName> = Fields<(typeof DS_CALLS)[K]["req"]["fields"]>;
 export type DsReply<K extends DsCallName> = Fields<(typeof DS_CALLS)[K]["reply"]["fields"]>;
-
-/** The request named by `m_type`, if DS serves it. */
-export function dsCallName(type: number): DsCallName | undefined {
-  if (type < DS_RQ_BASE || type > DS_CALL_NR.DS_RETRIEVE_LABEL) return undefined;
-  return DS_NAMES[type - DS_RQ_BASE];
-}
-const DS_NAMES: readonly DsCallName[] = (Object.keys(DS_CALL_NR) as DsCallName[]).sort(
-  (a, b) => DS_CALL_NR[a] - DS_CALL_NR[b],
-);
