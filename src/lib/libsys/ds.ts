@@ -51,7 +51,7 @@ export const DS_KEYBUF = DS_MAX_KEYLEN_LIMIT;
 
 interface DsLib {
   ep: Endpoint;
-  readonly lookup: boolean;
+  lookup: boolean;
   readonly um: UMessage;
   readonly keyVa: VirAddr;
   readonly keyBytes: Uint8Array;
@@ -64,7 +64,7 @@ interface DsLib {
   /** A data buffer for strings, grown on demand. */
   strVa: VirAddr;
   strCap: number;
-  /** The request in flight on the usual path (see QuickRequest): status or U32 result. */
+  /** The requests on the usual path (see QuickRequest), by result: status or U32 value. */
   readonly quickStatus: QuickRequest<number>;
   readonly quickValue: QuickRequest<NumValue>;
 }
@@ -107,18 +107,19 @@ function dsLib(ctx: ProcessContext): DsLib {
  */
 export function dsSetEndpoint(ctx: ProcessContext, ep: Endpoint, lookup = true): void {
   const s = dsLib(ctx);
-  libs.set(ctx, { ...s, ep, lookup });
-  lastCtx = null;
+  s.ep = ep;
+  s.lookup = lookup;
 }
 
 type Extra<K extends DsCallName> = Omit<DsReq<K>, "keyGrant" | "keyLen">;
 
 const encoder = new TextEncoder();
 
-/** Puts `key` + NUL in the key buffer; its length with the NUL, or E2BIG/EINVAL. */
-function* putKey(ctx: ProcessContext, s: DsLib, key: string | null): Syscall {
-  if (key === null) return DS_KEYBUF;
-  if (key === s.lastKey) return s.lastKeyLen;
+/**
+ * Puts `key` + NUL in the key buffer (`request` skips this when it is already there); its
+ * length with the NUL, or E2BIG/EINVAL.
+ */
+function* putKey(ctx: ProcessContext, s: DsLib, key: string): Syscall {
   const r = encoder.encodeInto(key, s.keyBytes);
   if (r.read < key.length || r.written + 1 > DS_KEYBUF) return E2BIG;
   if (r.written === 0) return EINVAL;
@@ -205,9 +206,7 @@ function numRequest(
   val: number,
 ): Syscall {
   const s = dsLib(ctx);
-  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quickStatus.idle) {
-    return s.quickStatus.start(s, call, key, flags, val);
-  }
+  if (s.quickStatus.fits(s, key)) return s.quickStatus.start(s, call, key, flags, val);
   return numRequestSlowly(ctx, call, key, flags, val);
 }
 
@@ -220,9 +219,7 @@ interface NumValue {
 /** DS_RETRIEVE of a U32 or LABEL value, like `numRequest`. */
 function numRetrieve(ctx: ProcessContext, key: string, type: DsType): Syscall<NumValue> {
   const s = dsLib(ctx);
-  if (key === s.lastKey && s.keyGrantEp === s.ep && s.quickValue.idle) {
-    return s.quickValue.start(s, "DS_RETRIEVE", key, type, 0);
-  }
+  if (s.quickValue.fits(s, key)) return s.quickValue.start(s, "DS_RETRIEVE", key, type, 0);
   return numRetrieveSlowly(ctx, key, type);
 }
 
@@ -266,7 +263,7 @@ const W_TYPE = M_TYPE >>> 2;
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
  * made for DS's endpoint: only the message to store, the SENDREC and the reply to load; the
  * call's result is made from the status and the reply by `result`. A hand-written iterator
- * like the IPC stubs (one per process and result kind, reused; `idle` between calls) rather
+ * like the IPC stubs (one per process and result kind, reused; idle between calls) rather
  * than a generator, as it is on every such request's path. A store or load that faults
  * yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
  * ECALLDENIED) it hands over to `request`, which sends again, asks RS and retries once.
@@ -299,8 +296,12 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     this.#return = { done: true, value: result(EINVAL, new DataView(new ArrayBuffer(64))) };
   }
 
-  get idle(): boolean {
-    return this.#state === Q_IDLE;
+  /**
+   * Whether it can make a request for `key` of `s`: it is idle, the key is the one in the key
+   * buffer and the key grant was made for DS's endpoint.
+   */
+  fits(s: DsLib, key: string): boolean {
+    return this.#state === Q_IDLE && key === s.lastKey && s.keyGrantEp === s.ep;
   }
 
   start(s: DsLib, call: NumCall, key: string, flags: number, val: number): this {
