@@ -129,8 +129,8 @@ export function notify(dst: Endpoint): TrapCall {
   return ipcCall(NOTIFY, dst, 0 as VirAddr, undefined);
 }
 
-/** An IPC trap record whose destination can change between uses (see `ipcTrap`). */
-export type OwnIpcTrap = IpcTrap & { srcDst: Endpoint };
+/** An IPC trap record whose fields can change between uses (see `ipcTrap`). */
+export type OwnIpcTrap = { -readonly [F in keyof IpcTrap]: IpcTrap[F] };
 
 /**
  * A trap record a loop keeps and yields itself — `const r = yield t` is `yield* stub(…)`

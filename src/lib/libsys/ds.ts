@@ -30,14 +30,9 @@ import {
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
 import { M_PAYLOAD, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
-import {
-  type IpcTrap,
-  type ProcessContext,
-  type Trap,
-  type TrapResult,
-} from "../../include/trap.ts";
+import { type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
-import { sendrec, type Syscall } from "../ipc.ts";
+import { ipcTrap, sendrec, type Syscall } from "../ipc.ts";
 import { load, store } from "../mem.ts";
 import { rsLookup } from "../rs.ts";
 import { malloc } from "../runtime.ts";
@@ -279,13 +274,7 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
   #val = 0;
   #status = 0;
   #slow: Syscall | null = null;
-  readonly #trap: { -readonly [F in keyof IpcTrap]: IpcTrap[F] } = {
-    kind: "ipc",
-    call: SENDREC,
-    srcDst: NONE,
-    msg: 0 as VirAddr,
-    status: 0,
-  };
+  readonly #trap = ipcTrap(SENDREC, NONE, 0 as VirAddr);
   readonly #sendrec: IteratorYieldResult<Trap> = { done: false, value: this.#trap };
   /** The final result record, reused (`yield*` reads it at once). */
   readonly #return: { done: true; value: R };
