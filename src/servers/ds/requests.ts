@@ -61,12 +61,12 @@ export function isAnswer<K extends DsCallName>(
 
 const ZERO = new Uint8Array(1);
 
-/** Answers that are only a status, made once per status. */
+/** Answers that are only a status, made once per status (OK, the usual one, without a lookup). */
 const statusOnly = new Map<number, DsAnswer<never>>();
-
 const ANSWER_OK: DsAnswer<never> = Object.freeze({ status: OK });
 
-function err(status: number): DsAnswer<never> {
+/** The answer that is only `status` (answers are read at once, never kept). */
+function statusAnswer(status: number): DsAnswer<never> {
   if (status === OK) return ANSWER_OK;
   let a = statusOnly.get(status);
   if (a === undefined) statusOnly.set(status, (a = Object.freeze({ status })));
@@ -92,7 +92,7 @@ function doPublish(
   key: string,
 ): DsAnswer<"DS_PUBLISH"> | Syscall<DsAnswer<"DS_PUBLISH">> {
   const type = typeOf(req.flags);
-  if (type === undefined) return err(EINVAL);
+  if (type === undefined) return statusAnswer(EINVAL);
   const name = ds.store.nameOf(caller);
   if (type !== DSF_TYPE_U32 && type !== DSF_TYPE_LABEL) {
     return publishBlob(ds, caller, req, key, type, name);
@@ -101,7 +101,7 @@ function doPublish(
   if (r === OK) {
     record(ds, { op: "publish", caller: name!, key, type, flags: req.flags, num: req.val });
   }
-  return err(r);
+  return statusAnswer(r);
 }
 
 /** DS_PUBLISH of a STR, MEM or MAP value. */
@@ -115,19 +115,20 @@ function* publishBlob(
 ): Syscall<DsAnswer<"DS_PUBLISH">> {
   // Check with a stand-in of the right length, then copy or map, then store.
   const len = req.valLen;
-  if (type === DSF_TYPE_MAP && (len <= 0 || len % PAGE !== 0 || len > 2 ** 30)) return err(EINVAL);
-  if (type === DSF_TYPE_STR && len < 1) return err(EINVAL);
+  if (type === DSF_TYPE_MAP && (len <= 0 || len % PAGE !== 0 || len > 2 ** 30))
+    return statusAnswer(EINVAL);
+  if (type === DSF_TYPE_STR && len < 1) return statusAnswer(EINVAL);
   const probe = { addr: virAddr(0), length: len, cap: 0 };
   let r = ds.store.checkPublish(name, key, type, req.flags, probe);
-  if (r !== OK) return err(r);
+  if (r !== OK) return statusAnswer(r);
   const blob = yield* ds.heap.alloc(len, type !== DSF_TYPE_MAP);
-  if (typeof blob === "number") return err(ENOMEM);
+  if (typeof blob === "number") return statusAnswer(ENOMEM);
   let value: Blob = blob;
   if (type === DSF_TYPE_MAP) {
     r = yield* sysSafemap(ds.ctx, caller, req.val, 0, blob.addr, len, false);
     if (r !== OK) {
       yield* ds.heap.free(blob, false);
-      return err(r);
+      return statusAnswer(r);
     }
     value = { ...blob, map: { grantor: caller, gid: req.val }, clientGrants: new Map() };
   } else if (len > 0) {
@@ -135,14 +136,14 @@ function* publishBlob(
     if (r === OK && type === DSF_TYPE_STR) yield* store(ds.ctx, virAddr(blob.addr + len - 1), ZERO);
     if (r !== OK) {
       yield* ds.heap.free(blob);
-      return err(r);
+      return statusAnswer(r);
     }
   }
   r = ds.store.publish(name, key, type, req.flags, value, ds.wake);
   if (r !== OK) {
     if (type === DSF_TYPE_MAP) yield* ds.unmap(value);
     else yield* ds.heap.free(blob);
-    return err(r);
+    return statusAnswer(r);
   }
   const op = { op: "publish", caller: name!, key, type, flags: req.flags, num: 0 } as const;
   if (type === DSF_TYPE_MAP) {
@@ -150,7 +151,7 @@ function* publishBlob(
   } else {
     record(ds, { ...op, data: yield* blobBytes(ds, value) });
   }
-  return err(OK);
+  return statusAnswer(OK);
 }
 
 function doRetrieve(
@@ -160,9 +161,9 @@ function doRetrieve(
   key: string,
 ): DsAnswer<"DS_RETRIEVE"> | Syscall<DsAnswer<"DS_RETRIEVE">> {
   const type = typeOf(req.flags);
-  if (type === undefined) return err(EINVAL);
+  if (type === undefined) return statusAnswer(EINVAL);
   const e = ds.store.retrieve(ds.store.nameOf(caller), key, type);
-  if (typeof e === "number") return err(e);
+  if (typeof e === "number") return statusAnswer(e);
   if (type !== DSF_TYPE_U32 && type !== DSF_TYPE_LABEL) return retrieveBlob(ds, caller, req, e);
   numAnswer.reply.val = e.num;
   return numAnswer;
@@ -189,23 +190,23 @@ function* retrieveBlob(
           blob.length,
           CPF_READ | CPF_WRITE | CPF_MAP,
         );
-        if (gid < 0) return err(cpfErrno(ds.ctx));
+        if (gid < 0) return statusAnswer(cpfErrno(ds.ctx));
         grants.set(caller, gid);
       }
       return { status: OK, reply: { val: gid, valLen: blob.length } };
     }
     if ((req.flags & DSMF_COPY_SNAPSHOT) !== 0) {
       const snap = ds.store.snapshotAt(e, req.nrSnapshot);
-      if (snap === undefined) return err(EINVAL);
+      if (snap === undefined) return statusAnswer(EINVAL);
       from = snap;
     } else if ((req.flags & DSMF_COPY_MAPPED) === 0) {
-      return err(EINVAL);
+      return statusAnswer(EINVAL);
     }
   }
   const n = Math.min(req.valLen, from.length);
   if (n > 0) {
     const r = yield* sysSafecopyTo(ds.ctx, caller, req.val, 0, from.addr, n);
-    if (r !== OK) return err(r);
+    if (r !== OK) return statusAnswer(r);
   }
   return { status: OK, reply: { val: 0, valLen: n } };
 }
@@ -216,8 +217,8 @@ function* doRetrieveLabel(
   req: DsReq<"DS_RETRIEVE_LABEL">,
 ): Syscall<DsAnswer<"DS_RETRIEVE_LABEL">> {
   const label = ds.store.nameOf(req.val);
-  if (label === undefined) return err(ESRCH);
-  return err(yield* ds.writeKey(caller, req.keyGrant, req.keyLen, label));
+  if (label === undefined) return statusAnswer(ESRCH);
+  return statusAnswer(yield* ds.writeKey(caller, req.keyGrant, req.keyLen, label));
 }
 
 function doDelete(
@@ -227,11 +228,11 @@ function doDelete(
   key: string,
 ): DsAnswer<"DS_DELETE"> {
   const type = typeOf(req.flags);
-  if (type === undefined) return err(EINVAL);
+  if (type === undefined) return statusAnswer(EINVAL);
   const name = ds.store.nameOf(caller);
   const r = ds.store.delete(name, key, type, ds.wake);
   if (r === OK) record(ds, { op: "delete", caller: name!, key, type });
-  return err(r);
+  return statusAnswer(r);
 }
 
 function doSubscribe(
@@ -243,7 +244,7 @@ function doSubscribe(
   const name = ds.store.nameOf(caller);
   const r = ds.store.subscribe(name, pattern, req.flags, ds.wake);
   if (r === OK) record(ds, { op: "subscribe", caller: name!, pattern, flags: req.flags });
-  return err(r);
+  return statusAnswer(r);
 }
 
 function* doCheck(
@@ -253,9 +254,9 @@ function* doCheck(
 ): Syscall<DsAnswer<"DS_CHECK">> {
   const name = ds.store.nameOf(caller);
   const next = ds.store.check(name, false);
-  if (typeof next === "number") return err(next);
+  if (typeof next === "number") return statusAnswer(next);
   const r = yield* ds.writeKey(caller, req.keyGrant, req.keyLen, next.key);
-  if (r !== OK) return err(r);
+  if (r !== OK) return statusAnswer(r);
   ds.store.check(name, true);
   record(ds, { op: "check", caller: name! });
   return {
@@ -271,10 +272,10 @@ function* doSnapshot(
   key: string,
 ): Syscall<DsAnswer<"DS_SNAPSHOT">> {
   const next = ds.store.snapshotSlot(ds.store.nameOf(caller), key);
-  if (typeof next === "number") return err(next);
+  if (typeof next === "number") return statusAnswer(next);
   const src = next.entry.data!;
   const snap = next.reuse ?? (yield* ds.heap.alloc(src.length));
-  if (typeof snap === "number") return err(ENOMEM);
+  if (typeof snap === "number") return statusAnswer(ENOMEM);
   yield* ds.copyLocal(src.addr, snap.addr, src.length);
   ds.store.commitSnapshot(next.entry, snap);
   const data = yield* blobBytes(ds, snap);
