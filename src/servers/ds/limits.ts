@@ -49,7 +49,7 @@ function isLimit(name: string): name is keyof DsArgs {
   return Object.hasOwn(DS_LIMIT_RANGES, name);
 }
 
-/** The argv words for `limits` (the ones that differ from the defaults). */
+/** The argv words for the limits set in `limits` (the others keep their defaults). */
 export function dsArgv(limits: Partial<DsArgs>): string[] {
   const out: string[] = [];
   for (const [name, v] of Object.entries(limits)) {
