@@ -4,15 +4,15 @@
  *   one operation is the pair.
  * - ds.retrieve_100k: 100,000 u32 entries are published before timing (limits raised with the
  *   boot option `ds`); one operation is one retrieve of a different key each time.
- * - ds.notify_fanout_100 (without RS, see below): 100 subscribers to one key; one operation is a publish with
- *   DSF_OVERWRITE until the last of the 100 notifications was received (the subscriber that
- *   counts the 100th tells the publisher, which then publishes again).
+ * - ds.notify_fanout_100 (without RS, see below): 100 subscribers to one key; one operation is
+ *   a publish with DSF_OVERWRITE until the last of the 100 notifications was received (the
+ *   subscriber that counts the 100th tells the publisher, which then publishes again).
  */
 import { Machine } from "../boot/machine.ts";
 import { dsEntry, rsEntry, vmEntry } from "../boot/services.ts";
 import type { BootImageEntry } from "../boot/image.ts";
 import { ANY, RS_PROC_NR, type Endpoint } from "../include/endpoint.ts";
-import { errName, OK } from "../include/errno.ts";
+import { OK } from "../include/errno.ts";
 import { DSF_OVERWRITE } from "../include/ds.ts";
 import { isIpcNotify } from "../include/ipc.ts";
 import type { ProcessContext } from "../include/trap.ts";
@@ -21,13 +21,9 @@ import { dsPublishLabel, dsPublishU32, dsRetrieveU32, dsSubscribe } from "../lib
 import { malloc } from "../lib/runtime.ts";
 import { sefStartup } from "../lib/sef.ts";
 import type { Workload } from "./measure.ts";
+import { countedOps, type Progress } from "./workloads.ts";
 
 const CLIENT_SLOT = 11;
-
-interface State {
-  ops: number;
-  error: number;
-}
 
 function boot(image: BootImageEntry[], ds = {}): Machine {
   return Machine.boot({
@@ -38,30 +34,8 @@ function boot(image: BootImageEntry[], ds = {}): Machine {
   });
 }
 
-function runUntil(m: Machine, hint: number, done: () => boolean, s: State, what: string): void {
-  while (!done()) {
-    if (s.error !== OK) throw new Error(`${what}: ${errName(s.error)}`);
-    const steps = m.runUntilIdle(Math.max(1, hint));
-    if (m.halted !== null) throw new Error(`${what}: kernel panic: ${m.halted}`);
-    if (steps === 0) throw new Error(`${what}: machine went idle`);
-  }
-}
-
-function workload(name: string, unit: "ns" | "µs", m: Machine, s: State, hint: number): Workload {
-  runUntil(m, 1000, () => s.ops > 0, s, name);
-  return {
-    name,
-    unit,
-    run(n: number): number {
-      const start = s.ops;
-      runUntil(m, hint * n, () => s.ops >= start + n, s, name);
-      return s.ops - start;
-    },
-  };
-}
-
 export function dsPublishRetrieveU32(): Workload {
-  const s: State = { ops: 0, error: OK };
+  const s: Progress = { ops: 0, error: OK };
   function* client(ctx: ProcessContext): Syscall {
     yield* sefStartup(ctx);
     for (let v = 0; ; v++) {
@@ -75,13 +49,13 @@ export function dsPublishRetrieveU32(): Workload {
     }
   }
   const m = boot([{ name: "client", slot: CLIENT_SLOT, program: client, priority: 5 }]);
-  return workload("ds.publish_retrieve_u32", "ns", m, s, 8);
+  return countedOps("ds.publish_retrieve_u32", "ns", m, s, 8);
 }
 
 export const RETRIEVE_ENTRIES = 100_000;
 
 export function dsRetrieve100k(): Workload {
-  const s: State = { ops: 0, error: OK };
+  const s: Progress = { ops: 0, error: OK };
   function* client(ctx: ProcessContext): Syscall {
     yield* sefStartup(ctx);
     for (let i = 0; i < RETRIEVE_ENTRIES; i++) {
@@ -103,7 +77,7 @@ export function dsRetrieve100k(): Workload {
   const m = boot([{ name: "client", slot: CLIENT_SLOT, program: client, priority: 5 }], {
     maxEntries: RETRIEVE_ENTRIES + 64,
   });
-  return workload("ds.retrieve_100k", "ns", m, s, 4);
+  return countedOps("ds.retrieve_100k", "ns", m, s, 4);
 }
 
 export const FANOUT = 100;
@@ -116,7 +90,7 @@ const SUB_SLOT0 = 20;
  * subscribers, then tells each to start.
  */
 export function dsNotifyFanout100(): Workload {
-  const s: State = { ops: 0, error: OK };
+  const s: Progress = { ops: 0, error: OK };
   let received = 0;
   let subscribed = 0;
   const PUBLISHER_SLOT = CLIENT_SLOT;
@@ -181,5 +155,5 @@ export function dsNotifyFanout100(): Workload {
     ds: { maxSubs: FANOUT + 8, maxEntries: FANOUT + 16 },
     image,
   });
-  return workload("ds.notify_fanout_100", "µs", m, s, 400);
+  return countedOps("ds.notify_fanout_100", "µs", m, s, 400);
 }

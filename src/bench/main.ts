@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { figuresJson, formatTable, toFigure, type Measurement } from "./format.ts";
-import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan } from "./measure.ts";
+import { DEFAULT_PLAN, measureAlone, measureBeside, type Plan, type Workload } from "./measure.ts";
 import { pmForkExecExitWait } from "./pm.ts";
 import { rsRestartLatency } from "./rs.ts";
 import { grantSafecopy, hostCopyWithin, SAFECOPY_SIZES } from "./safecopy.ts";
@@ -120,92 +120,84 @@ function run(only: ReadonlySet<string>, plan: Plan, log: (s: string) => void): M
   return out;
 }
 
+type Want = (name: string) => boolean;
+type Log = (s: string) => void;
+
 /**
- * Safecopy throughput: up to 64 KiB bounded by copyWithin of 64 KiB (the bytes a small copy
- * could move in the time of its trap), 16 MiB by copyWithin of 16 MiB. Each bound is measured
- * beside every figure it bounds and published with all those samples pooled.
+ * Figures measured beside one lower bound (made only when needed), whose own figure
+ * `boundName` pools the bound's samples taken beside all of them, or is measured alone when
+ * none of them is wanted.
  */
-function safecopyFigures(
-  want: (name: string) => boolean,
+function besideBound(
+  boundName: string,
+  makeBound: () => Workload,
+  figures: readonly (readonly [name: string, make: () => Workload])[],
+  want: Want,
   plan: Plan,
-  log: (s: string) => void,
+  log: Log,
 ): Measurement[] {
+  const wanted = figures.filter(([name]) => want(name));
+  if (wanted.length === 0 && !want(boundName)) return [];
+  const bound = makeBound();
   const out: Measurement[] = [];
-  for (const big of [false, true]) {
-    const boundName = big ? "host.copywithin_16MiB" : "host.copywithin_64KiB";
-    const bound = hostCopyWithin(boundName, big ? 16 << 20 : 64 << 10);
-    const boundSamples: number[] = [];
-    for (const [suffix, bytes] of Object.entries(SAFECOPY_SIZES)) {
-      if (bytes > 64 << 10 !== big) continue;
-      const name = `grant.safecopy_${suffix}`;
-      if (!want(name)) continue;
-      log(`${name}…`);
-      const m = measureBeside(grantSafecopy(name, bytes), bound, plan);
-      boundSamples.push(...(m.baseline?.samples ?? []));
-      out.push(m);
+  const boundSamples: number[] = [];
+  for (const [name, make] of wanted) {
+    log(`${name}…`);
+    const m = measureBeside(make(), bound, plan);
+    boundSamples.push(...(m.baseline?.samples ?? []));
+    out.push(m);
+  }
+  if (want(boundName)) {
+    if (boundSamples.length === 0) {
+      log(`${boundName}…`);
+      boundSamples.push(...measureAlone(bound, plan).samples);
     }
-    if (want(boundName)) {
-      if (boundSamples.length === 0) {
-        log(`${boundName}…`);
-        boundSamples.push(...measureAlone(bound, plan).samples);
-      }
-      out.push({ name: boundName, unit: "MB/s", samples: boundSamples, baseline: null });
-    }
+    out.push({ name: boundName, unit: bound.unit, samples: boundSamples, baseline: null });
   }
   return out;
 }
 
 /**
+ * Safecopy throughput: up to 64 KiB bounded by copyWithin of 64 KiB (the bytes a small copy
+ * could move in the time of its trap), 16 MiB by copyWithin of 16 MiB.
+ */
+function safecopyFigures(want: Want, plan: Plan, log: Log): Measurement[] {
+  return [false, true].flatMap((big) => {
+    const boundName = big ? "host.copywithin_16MiB" : "host.copywithin_64KiB";
+    const figures = Object.entries(SAFECOPY_SIZES)
+      .filter(([, bytes]) => bytes > 64 << 10 === big)
+      .map(([suffix, bytes]) => {
+        const name = `grant.safecopy_${suffix}`;
+        return [name, () => grantSafecopy(name, bytes)] as const;
+      });
+    const bound = () => hostCopyWithin(boundName, big ? 16 << 20 : 64 << 10);
+    return besideBound(boundName, bound, figures, want, plan, log);
+  });
+}
+
+/**
  * COW safecopy of 16 MiB beside the plain safecopy of 16 MiB (both in ms, on a machine with
  * VM); safeperf: per page, COW safecopy + touch and safemap + touch + safeunmap beside the
- * plain safecopy + touch of the same pages, whose samples are pooled.
+ * plain safecopy + touch of the same pages.
  */
-function cowFigures(
-  want: (name: string) => boolean,
-  plan: Plan,
-  log: (s: string) => void,
-): Measurement[] {
-  const out: Measurement[] = [];
+function cowFigures(want: Want, plan: Plan, log: Log): Measurement[] {
   const plainName = "grant.safecopy_16MiB_ms";
   const cowName = "grant.cow_safecopy_16MiB";
-  if (want(cowName) || want(plainName)) {
-    const plain = safecopyMs(plainName, 16 << 20, false);
-    if (want(cowName)) {
-      log(`${cowName}…`);
-      const m = measureBeside(safecopyMs(cowName, 16 << 20, true), plain, plan);
-      out.push(m);
-      if (want(plainName)) {
-        out.push({
-          name: plainName,
-          unit: "ms",
-          samples: m.baseline?.samples ?? [],
-          baseline: null,
-        });
-      }
-    } else {
-      log(`${plainName}…`);
-      out.push(measureAlone(plain, plan));
-    }
-  }
+  const out = besideBound(
+    plainName,
+    () => safecopyMs(plainName, 16 << 20, false),
+    [[cowName, () => safecopyMs(cowName, 16 << 20, true)]],
+    want,
+    plan,
+    log,
+  );
   for (const n of SAFEPERF_PAGES) {
-    const copyName = `safeperf.copy_${n}`;
-    const others = (["cowcopy", "map"] as const).filter((m) => want(`safeperf.${m}_${n}`));
-    if (others.length === 0 && !want(copyName)) continue;
-    const copy = safeperf("copy", n);
-    const copySamples: number[] = [];
-    for (const mode of others) {
-      log(`safeperf.${mode}_${n}…`);
-      const m = measureBeside(safeperf(mode, n), copy, plan);
-      copySamples.push(...(m.baseline?.samples ?? []));
-      out.push(m);
-    }
-    if (want(copyName)) {
-      if (copySamples.length === 0) {
-        log(`${copyName}…`);
-        copySamples.push(...measureAlone(copy, plan).samples);
-      }
-      out.push({ name: copyName, unit: "µs", samples: copySamples, baseline: null });
-    }
+    const figures = (["cowcopy", "map"] as const).map(
+      (mode) => [`safeperf.${mode}_${n}`, () => safeperf(mode, n)] as const,
+    );
+    out.push(
+      ...besideBound(`safeperf.copy_${n}`, () => safeperf("copy", n), figures, want, plan, log),
+    );
   }
   return out;
 }

@@ -8,14 +8,15 @@
  */
 import { Machine } from "../boot/machine.ts";
 import { initEntry, pmEntry, vmEntry } from "../boot/services.ts";
-import { errName } from "../include/errno.ts";
+import { OK } from "../include/errno.ts";
 import type { ProcessContext } from "../include/trap.ts";
 import type { Syscall } from "../lib/ipc.ts";
 import { execve, fork, waitpid } from "../lib/libc/pm.ts";
 import type { Workload } from "./measure.ts";
+import { countedOps, type Progress } from "./workloads.ts";
 
 export function pmForkExecExitWait(): Workload {
-  const state = { cycles: 0, error: 0 };
+  const state: Progress = { ops: 0, error: OK };
   function* child(ctx: ProcessContext): Syscall {
     return yield* execve(ctx, "tiny", []);
   }
@@ -31,7 +32,7 @@ export function pmForkExecExitWait(): Workload {
         state.error = typeof r === "number" ? r : -r.status;
         return 2;
       }
-      state.cycles++;
+      state.ops++;
     }
   }
   // eslint-disable-next-line require-yield -- exits at once
@@ -44,22 +45,6 @@ export function pmForkExecExitWait(): Workload {
     image: [vmEntry, pmEntry, initEntry(["main"])],
     programs: { main: { program: main, imagePages: 1 }, tiny: { program: tiny, imagePages: 1 } },
   });
-  const until = (target: number): void => {
-    while (state.cycles < target && state.error === 0) {
-      const steps = m.runUntilIdle(64);
-      if (m.halted !== null) throw new Error(`pm.fork_exec_exit_wait: kernel panic: ${m.halted}`);
-      if (steps === 0) throw new Error("pm.fork_exec_exit_wait: machine went idle");
-    }
-    if (state.error !== 0) throw new Error(`pm.fork_exec_exit_wait: ${errName(state.error)}`);
-  };
-  until(1);
-  return {
-    name: "pm.fork_exec_exit_wait",
-    unit: "µs",
-    run(n: number): number {
-      const start = state.cycles;
-      until(start + n);
-      return state.cycles - start;
-    },
-  };
+  // 39 kernel steps per cycle.
+  return countedOps("pm.fork_exec_exit_wait", "µs", m, state, 40);
 }

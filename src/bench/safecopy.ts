@@ -4,16 +4,19 @@
  * (value / lower bound) is the fraction of the host's copy speed that a safecopy reaches.
  */
 import { Machine } from "../boot/machine.ts";
+import { vmEntry } from "../boot/services.ts";
 import { ANY, type Endpoint } from "../include/endpoint.ts";
-import { errName, OK } from "../include/errno.ts";
+import { OK } from "../include/errno.ts";
 import { CPF_READ, GRANT_INVALID } from "../include/grant.ts";
 import type { ProcessContext } from "../include/trap.ts";
+import { virAddr } from "../include/types.ts";
 import { receive, type Syscall } from "../lib/ipc.ts";
 import { cpfGrantDirect } from "../lib/libsys/safecopies.ts";
 import { sysSafecopyFrom } from "../lib/libsys/sys_safecopy.ts";
+import { store } from "../lib/mem.ts";
 import { malloc } from "../lib/runtime.ts";
 import type { Workload } from "./measure.ts";
-import { commitRam, runUntil } from "./workloads.ts";
+import { commitRam, countedOps, type Progress } from "./workloads.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -47,41 +50,69 @@ export function hostCopyWithin(name: string, bytes: number): Workload {
   };
 }
 
-const GRANTOR_SLOT = 11;
+export const GRANTOR_SLOT = 11;
 const REQUESTOR_SLOT = 12;
 
+/** The machine of a grant benchmark. */
+export interface GrantSetup {
+  readonly name: string;
+  /** Bytes of one request. */
+  readonly bytes: number;
+  /** Source halves the requests alternate between (1 or 2). */
+  readonly sources: number;
+  /** COW safecopy (from one page up) or plain copies. */
+  readonly cow: boolean;
+  /** VM in the image; without it all memory is the boot loader's, mapped at boot. */
+  readonly vm: boolean;
+  /** The grant's access bits. */
+  readonly access: number;
+}
+
+/** What the requestor repeats, given the grant, its buffer and the source offset: a status. */
+export type GrantRequest = (ctx: ProcessContext, gid: number, dst: number, src: number) => Syscall;
+
 /**
- * SYS_SAFECOPYFROM of `bytes` in a loop: a grantor grants a page-aligned buffer and waits; the
- * requestor copies the whole grant into its own buffer again and again. Memory comes from the
- * boot loader (physically contiguous, so big copies move long runs of frames at once) and no
- * page is missing, so this is verification plus the copy itself, without VM. COW safecopy is
- * off: this is the plain copy path. One operation is one copy that returned OK.
+ * A grantor grants a page-aligned buffer (with `s.access`) and waits; the requestor
+ * makes `request` again and again, each one `opsPerRequest` operations of about
+ * `stepsPerRequest` kernel steps. Both store into every page of their buffers first, so no
+ * page is missing. Timing starts after two requests.
  */
-export function grantSafecopy(name: string, bytes: number): Workload {
-  const state = { gid: GRANT_INVALID, copies: 0, error: OK };
-  const pages = Math.ceil(bytes / PAGE) + 4;
+export function grantPair(
+  s: GrantSetup,
+  request: GrantRequest,
+  unit: Workload["unit"],
+  opsPerRequest: number,
+  stepsPerRequest: number,
+): Workload {
+  const state: Progress & { gid: number } = { gid: GRANT_INVALID, ops: 0, error: OK };
+  const grantBytes = s.bytes * s.sources;
+  const one = Uint8Array.of(1);
   function* grantor(ctx: ProcessContext): Syscall {
-    const buf = malloc(ctx, bytes, PAGE);
-    state.gid = yield* cpfGrantDirect(ctx, REQUESTOR_SLOT as Endpoint, buf, bytes, CPF_READ);
+    const buf = malloc(ctx, grantBytes, PAGE);
+    for (let a = 0; a < grantBytes; a += PAGE) yield* store(ctx, virAddr(buf + a), one);
+    state.gid = yield* cpfGrantDirect(ctx, REQUESTOR_SLOT as Endpoint, buf, grantBytes, s.access);
     const box = malloc(ctx, 64, 64);
     for (;;) yield* receive(ANY, box);
   }
   function* requestor(ctx: ProcessContext): Syscall {
-    const dst = malloc(ctx, bytes, PAGE);
-    const granter = GRANTOR_SLOT as Endpoint;
-    for (;;) {
-      const r = yield* sysSafecopyFrom(ctx, granter, state.gid, 0, dst, bytes);
+    const dst = malloc(ctx, s.bytes, PAGE);
+    for (let a = 0; a < s.bytes; a += PAGE) yield* store(ctx, virAddr(dst + a), one);
+    for (let i = 0; ; i++) {
+      const r = yield* request(ctx, state.gid, dst, (i % s.sources) * s.bytes);
       if (r !== OK) {
         state.error = r;
         return 1;
       }
-      state.copies++;
+      state.ops += opsPerRequest;
     }
   }
+  const pages = Math.ceil(grantBytes / PAGE) + 8;
   const m = Machine.boot({
-    memoryBytes: Math.max(64 * MiB, 4 * bytes),
-    cowSafecopy: false,
+    memoryBytes: Math.max(64 * MiB, 4 * grantBytes),
+    cowSafecopy: s.cow,
+    cowSafecopyMin: PAGE,
     image: [
+      ...(s.vm ? [vmEntry] : []),
       { name: "grantor", slot: GRANTOR_SLOT, priority: 6, dataPages: pages, program: grantor },
       {
         name: "requestor",
@@ -93,18 +124,23 @@ export function grantSafecopy(name: string, bytes: number): Workload {
     ],
   });
   commitRam(m);
-  runUntil(m, 1, () => state.copies > 0 || state.error !== OK, name);
-  return {
-    name,
-    unit: "MB/s",
-    bytesPerOp: bytes,
-    run(n: number): number {
-      const start = state.copies;
-      const target = start + n;
-      // One kernel step per copy: the requestor's kernel-call trap.
-      runUntil(m, n, () => state.copies >= target || state.error !== OK, name);
-      if (state.error !== OK) throw new Error(`${name}: safecopy failed: ${errName(state.error)}`);
-      return state.copies - start;
-    },
-  };
+  return countedOps(s.name, unit, m, state, stepsPerRequest / opsPerRequest, 2 * opsPerRequest);
+}
+
+/**
+ * SYS_SAFECOPYFROM of `bytes` in a loop, the whole grant each time. Without VM: memory comes
+ * from the boot loader (physically contiguous, so big copies move long runs of frames at once)
+ * and no page is missing, so this is verification plus the copy itself. COW safecopy is off:
+ * this is the plain copy path. One operation is one copy that returned OK (one kernel step).
+ */
+export function grantSafecopy(name: string, bytes: number): Workload {
+  const granter = GRANTOR_SLOT as Endpoint;
+  const w = grantPair(
+    { name, bytes, sources: 1, cow: false, vm: false, access: CPF_READ },
+    (ctx, gid, dst) => sysSafecopyFrom(ctx, granter, gid, 0, virAddr(dst), bytes),
+    "MB/s",
+    1,
+    1,
+  );
+  return { ...w, bytesPerOp: bytes };
 }

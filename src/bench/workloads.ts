@@ -57,6 +57,42 @@ export function runUntil(m: Machine, stepsHint: number, done: () => boolean, wha
   }
 }
 
+/** What a workload's test program reports: operations completed, and its error (OK while none). */
+export interface Progress {
+  ops: number;
+  error: number;
+}
+
+/**
+ * A workload on one machine whose test program counts the operations it completes in `s`:
+ * runs it until `firstOps` have completed (set-up, not timed); `run(n)` steps it until `n`
+ * more have, with `stepsPerOp` kernel steps per operation as the hint of how far to run
+ * between checks. An error the program reports ends the benchmark.
+ */
+export function countedOps(
+  name: string,
+  unit: Workload["unit"],
+  m: Machine,
+  s: Progress,
+  stepsPerOp: number,
+  firstOps = 1,
+): Workload {
+  const until = (target: number, hint: number): void => {
+    runUntil(m, hint, () => s.ops >= target || s.error !== OK, name);
+    if (s.error !== OK) throw new Error(`${name}: ${errName(s.error)}`);
+  };
+  until(firstOps, stepsPerOp);
+  return {
+    name,
+    unit,
+    run(n: number): number {
+      const start = s.ops;
+      until(start + n, stepsPerOp * n);
+      return s.ops - start;
+    },
+  };
+}
+
 const SERVER_SLOT = 11;
 const CLIENT_SLOT = 12;
 
@@ -367,7 +403,7 @@ const FORK_EXIT_PAGES = 256;
  * operation is one answered request; the slot is reused with the next generation.
  */
 export function vmForkExit(): Workload {
-  const state = { forks: 0, error: OK };
+  const state: Progress = { ops: 0, error: OK };
   // eslint-disable-next-line require-yield -- the child exits at once
   function* child(_ctx: ProcessContext): Syscall {
     return 0;
@@ -389,7 +425,7 @@ export function vmForkExit(): Workload {
         state.error = r;
         return 2;
       }
-      state.forks++;
+      state.ops++;
     }
   }
   const m = Machine.boot({
@@ -400,23 +436,9 @@ export function vmForkExit(): Workload {
       { name: "parent", slot: FORK_PARENT_SLOT, dataPages: FORK_EXIT_PAGES, program: parent },
     ],
   });
-  const check = (): void => {
-    if (state.error !== OK) throw new Error(`vm.fork_exit: ${errName(state.error)}`);
-  };
-  runUntil(m, 1, () => state.forks > 0 || state.error !== OK, "vm.fork_exit");
-  check();
+  const w = countedOps("vm.fork_exit", "µs", m, state, 24);
   commitRam(m);
-  return {
-    name: "vm.fork_exit",
-    unit: "µs",
-    run(n: number): number {
-      const start = state.forks;
-      const target = start + n;
-      runUntil(m, 24 * n, () => state.forks >= target || state.error !== OK, "vm.fork_exit");
-      check();
-      return state.forks - start;
-    },
-  };
+  return w;
 }
 
 /** Boot of a 64 MiB machine with the default demonstration image, run to idle. */
