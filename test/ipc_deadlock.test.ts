@@ -22,6 +22,7 @@ import {
   runToIdle,
   runUntil,
   sendrecV,
+  sendOnce,
   sendV,
   T_DATA,
   type Got,
@@ -394,13 +395,7 @@ describe("chains that are not cycles", () => {
           return 0;
         },
       },
-      {
-        name: "d",
-        slot: D,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), C, T_DATA, 10);
-        },
-      },
+      { name: "d", slot: D, program: sendOnce(C, T_DATA, 10) },
     ]);
     runUntil(m, () => proc(m, A).rts === "RECEIVING", "a blocked");
     expect([A, B, C].map((s) => [proc(m, s).rts, proc(m, s).getfrom])).toEqual([

@@ -37,6 +37,7 @@ import {
   recv,
   runToIdle,
   runUntil,
+  sendOnce,
   sendV,
   T_DATA,
   T_GO,
@@ -499,20 +500,8 @@ describe("notifications and SENDA tables of a dead process", () => {
           return 0;
         },
       },
-      {
-        name: "go",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
-      {
-        name: "late",
-        slot: D,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 4);
-        },
-      },
+      { name: "go", slot: C, program: sendOnce(A, T_GO, 0) },
+      { name: "late", slot: D, program: sendOnce(A, T_DATA, 4) },
     ]);
     runToIdle(m);
     expect(alive(m, B)).toBe(false);

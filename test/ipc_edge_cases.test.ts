@@ -69,6 +69,7 @@ import {
   runToIdle,
   runUntil,
   sendrecV,
+  sendOnce,
   sendV,
   T_DATA,
   T_GO,
@@ -111,13 +112,7 @@ describe("notifications (§2.5, §2.7)", () => {
           return yield* park(ctx);
         },
       },
-      {
-        name: "x",
-        slot: D,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 1);
-        },
-      },
+      { name: "x", slot: D, program: sendOnce(A, T_GO, 1) },
     ]);
     runUntil(m, () => proc(m, C).rts === "RECEIVING", "n notified, x not yet run");
     expect(proc(m, A).callerQ).toEqual([B]);
@@ -154,13 +149,7 @@ describe("notifications (§2.5, §2.7)", () => {
       { name: "n24", slot: E, program: notifier(A) },
       { name: "n5", slot: 5, program: notifier(A) },
       { name: "n3", slot: 3, program: notifier(A) },
-      {
-        name: "go",
-        slot: B,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
+      { name: "go", slot: B, program: sendOnce(A, T_GO, 0) },
     ]);
     const ids = [E, 5, 3].map((s) => proc(m, s).privId);
     expect(ids[1]).toBe(9);
@@ -194,20 +183,8 @@ describe("notifications (§2.5, §2.7)", () => {
           return yield* park(ctx);
         },
       },
-      {
-        name: "s",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 5);
-        },
-      },
-      {
-        name: "go",
-        slot: D,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
+      { name: "s", slot: C, program: sendOnce(A, T_DATA, 5) },
+      { name: "go", slot: D, program: sendOnce(A, T_GO, 0) },
     ]);
     runToIdle(m);
     expect(seen.map((g) => [g.source, ipcStatusCall(g.status)])).toEqual([
@@ -335,13 +312,7 @@ describe("notifications (§2.5, §2.7)", () => {
           return yield* park(ctx);
         },
       },
-      {
-        name: "go",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), B, T_GO, 0);
-        },
-      },
+      { name: "go", slot: C, program: sendOnce(B, T_GO, 0) },
     ]);
     runUntil(m, () => notifyResult !== -1, "server notified its SENDREC client");
     expect(notifyResult).toBe(OK);
@@ -421,13 +392,7 @@ describe("queueing and non-blocking sends (§2.4)", () => {
           return 0;
         },
       },
-      {
-        name: "x",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
+      { name: "x", slot: C, program: sendOnce(A, T_GO, 0) },
     ]);
     runUntil(m, () => proc(m, B).rts === "SENDING", "s blocked");
     expect(proc(m, A)).toMatchObject({ rts: "RECEIVING", getfrom: String(C), callerQ: [B] });
@@ -442,10 +407,7 @@ describe("queueing and non-blocking sends (§2.4)", () => {
 
   test("queued senders are served in FIFO order, and RECEIVE(src) skips the others", () => {
     const sources: number[] = [];
-    const sender = (v: number) =>
-      function* (ctx: ProcessContext): Syscall {
-        return yield* sendV(box(ctx), A, T_DATA, v);
-      };
+    const sender = (v: number) => sendOnce(A, T_DATA, v);
     const m = boot([
       { name: "s1", slot: B, program: sender(1) },
       { name: "s2", slot: C, program: sender(2) },
@@ -492,13 +454,7 @@ describe("queueing and non-blocking sends (§2.4)", () => {
           return 0;
         },
       },
-      {
-        name: "x",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
+      { name: "x", slot: C, program: sendOnce(A, T_GO, 0) },
     ]);
     runToIdle(m);
     expect(results).toEqual([ENOTREADY, ENOTREADY]);
@@ -663,13 +619,7 @@ describe("endpoint validity (§1.2, §2.3)", () => {
           return 0;
         },
       },
-      {
-        name: "b",
-        slot: B,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 0);
-        },
-      },
+      { name: "b", slot: B, program: sendOnce(A, T_DATA, 0) },
     ]);
     runToIdle(m);
     expect(results).toEqual([EINVAL, EINVAL, EINVAL, EINVAL, OK]);
@@ -724,13 +674,7 @@ describe("permission checks (§2.3)", () => {
           return 0;
         },
       },
-      {
-        name: "b",
-        slot: B,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 77);
-        },
-      },
+      { name: "b", slot: B, program: sendOnce(A, T_DATA, 77) },
     ]);
     runToIdle(m);
     expect(results).toEqual([ECALLDENIED, ECALLDENIED, ECALLDENIED, ECALLDENIED]);
@@ -756,13 +700,7 @@ describe("permission checks (§2.3)", () => {
           return 0;
         },
       },
-      {
-        name: "b",
-        slot: B,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 5);
-        },
-      },
+      { name: "b", slot: B, program: sendOnce(A, T_DATA, 5) },
     ]);
     runToIdle(m);
     expect(results).toEqual([ETRAPDENIED, ETRAPDENIED, ETRAPDENIED, ETRAPDENIED]);
@@ -853,13 +791,7 @@ describe("messages and the IPC status word (§2.1, §2.4, §2.11)", () => {
           return 0;
         },
       },
-      {
-        name: "plain",
-        slot: D,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_DATA, 0);
-        },
-      },
+      { name: "plain", slot: D, program: sendOnce(A, T_DATA, 0) },
     ]);
     runToIdle(m);
     expect(server.map((g) => [g.source, ipcStatusCall(g.status)])).toEqual([
@@ -962,13 +894,7 @@ describe("messages and the IPC status word (§2.1, §2.4, §2.11)", () => {
           return 0;
         },
       },
-      {
-        name: "x",
-        slot: C,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), A, T_GO, 0);
-        },
-      },
+      { name: "x", slot: C, program: sendOnce(A, T_GO, 0) },
     ]);
     runUntil(m, () => proc(m, B).rts === "SENDING", "sender blocked");
     // Overwrite the payload in the blocked sender's memory, as another CPU or DMA could.

@@ -23,6 +23,7 @@ import {
 import { M_SOURCE, M_TYPE } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import type { VirAddr } from "../src/include/types.ts";
+import type { Machine } from "../src/boot/machine.ts";
 import { MF_ASYNMSG, MF_REPLY_PEND } from "../src/kernel/proc.ts";
 import { senda, type Syscall } from "../src/lib/ipc.ts";
 import { load, store } from "../src/lib/mem.ts";
@@ -37,6 +38,7 @@ import {
   runToIdle,
   runUntil,
   sendrecV,
+  sendOnce,
   sendV,
   T_ACK,
   T_DATA,
@@ -111,6 +113,9 @@ const S = 20 as Endpoint;
 const R = 21 as Endpoint;
 const T = 22 as Endpoint;
 
+/** Entries of S's registered SENDA table (0: none registered). */
+const asynsize = (m: Machine): number => m.kernel.procAddr(S)!.priv!.asynsize;
+
 /** A receiver that records `n` messages, each with RECEIVE(ANY). */
 function receiver(into: Got[], n: number) {
   return function* (ctx: ProcessContext): Syscall {
@@ -146,7 +151,7 @@ describe("delivery", () => {
     expect(got[0]).toMatchObject({ r: OK, source: S, type: T_DATA, v: 7 });
     expect(ipcStatusCall(got[0]!.status)).toBe(SENDA);
     // Nothing left pending: no table registered, no MF_ASYNMSG on the receiver.
-    expect(m.kernel.procAddr(S)!.priv!.asynsize).toBe(0);
+    expect(asynsize(m)).toBe(0);
     expect(proc(m, R).miscFlags & MF_ASYNMSG).toBe(0);
   });
 
@@ -202,7 +207,7 @@ describe("delivery", () => {
     expect(tables[0]).toEqual([pending(), pending()]);
     expect(proc(m, R).miscFlags & MF_ASYNMSG).toBe(MF_ASYNMSG);
     expect(proc(m, T).miscFlags & MF_ASYNMSG).toBe(MF_ASYNMSG);
-    expect(m.kernel.procAddr(S)!.priv!.asynsize).toBe(2);
+    expect(asynsize(m)).toBe(2);
     runToIdle(m);
     expect(tables.slice(1)).toEqual([
       [done(OK), pending()],
@@ -213,7 +218,7 @@ describe("delivery", () => {
       [S, 9, SENDA],
     ]);
     // Once every entry is done the table is dropped.
-    expect(m.kernel.procAddr(S)!.priv!.asynsize).toBe(0);
+    expect(asynsize(m)).toBe(0);
   });
 
   test("entries with flags 0 or AMF_DONE are skipped", () => {
@@ -270,13 +275,7 @@ describe("delivery", () => {
           return yield* park(ctx);
         },
       },
-      {
-        name: "t",
-        slot: T,
-        program: function* (ctx) {
-          return yield* sendV(box(ctx), R, T_REQ, 42);
-        },
-      },
+      { name: "t", slot: T, program: sendOnce(R, T_REQ, 42) },
     ]);
     runToIdle(m);
     expect(results).toEqual([OK, OK]);
@@ -344,7 +343,7 @@ describe("per-entry errors", () => {
     expect(priv.ipcTo.has(m.kernel.procAddr(CLOCK)!.priv!.id)).toBe(true);
     runToIdle(m);
     expect(after).toEqual([done(ECALLDENIED), done(ECALLDENIED)]);
-    expect(m.kernel.procAddr(S)!.priv!.asynsize).toBe(0);
+    expect(asynsize(m)).toBe(0);
   });
 
   test("a destination outside the sender's ipc mask gives ECALLDENIED", () => {
@@ -409,7 +408,7 @@ describe("errors for the whole call", () => {
     expect(after).toEqual([pending(badFlags), pending()]);
     expect(got).toEqual([]);
     expect(proc(m, R).rts).toBe("RECEIVING");
-    expect(m.kernel.procAddr(S)!.priv!.asynsize).toBe(0);
+    expect(asynsize(m)).toBe(0);
   });
 
   test("a table larger than 16 * (NR_TASKS + NR_PROCS) entries gives EDOM", () => {
@@ -495,8 +494,7 @@ describe("AMF_NOREPLY", () => {
         },
       },
     ]);
-    const server = m.kernel.procAddr(S)!.priv!;
-    runUntil(m, () => server.asynsize === 1, "server made its SENDA");
+    runUntil(m, () => asynsize(m) === 1, "server made its SENDA");
     const c = proc(m, R);
     expect(c).toMatchObject({ rts: "RECEIVING", getfrom: String(S) });
     expect(c.miscFlags & (MF_REPLY_PEND | MF_ASYNMSG)).toBe(MF_REPLY_PEND | MF_ASYNMSG);

@@ -111,7 +111,9 @@ type Garbage =
   | "throwingGetter"
   | "frozenIpc"
   | "nanIpc"
-  | "negKcall";
+  | "negKcall"
+  | "badForkentry"
+  | "badSigentry";
 
 type Op =
   | {
@@ -523,6 +525,8 @@ const opArb = (n: number): fc.Arbitrary<Op> =>
           "frozenIpc",
           "nanIpc",
           "negKcall",
+          "badForkentry",
+          "badSigentry",
         ),
       }),
     },
@@ -694,6 +698,10 @@ function garbageTrap(g: Garbage): unknown {
       return { kind: "ipc", call: Number.NaN, srcDst: Infinity, msg: -Infinity, status: 0 };
     case "negKcall":
       return { kind: "kcall", msg: -64 };
+    case "badForkentry":
+      return { kind: "forkentry", program: 7 };
+    case "badSigentry":
+      return { kind: "sigentry", entry: "handler" };
   }
 }
 

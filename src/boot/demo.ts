@@ -1,7 +1,8 @@
 /**
  * The default boot image: the whole system booting through RS (rs, vm, pm, ds, init), the
  * echo driver and its client, which makes the driver crash and finds it again in DS once RS
- * has restarted it. `ipcDemoImage` is the earlier, kernel-only demonstration (a server and a client).
+ * has restarted it. `ipcDemoImage` is the earlier, kernel-only demonstration (a server and a
+ * client).
  */
 import { echoClient } from "../drivers/echo/client.ts";
 import { echoDriver } from "../drivers/echo/main.ts";

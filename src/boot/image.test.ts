@@ -4,12 +4,14 @@ import {
   INIT_PROC_NR,
   LAST_SPECIAL_PROC_NR,
   NONE,
+  RS_PROC_NR,
   SYSTEM,
   type Endpoint,
 } from "../include/endpoint.ts";
 import { ECALLDENIED, ETRAPDENIED, OK } from "../include/errno.ts";
 import { NOTIFY, RECEIVE, SEND, SENDA, SENDNB, SENDREC } from "../include/ipc.ts";
 import { KCALL_NR, type KcallNrName } from "../include/kcall.ts";
+import { RS_MAX_LABEL_LEN, SF_NEED_COPY, SF_USE_COPY } from "../include/rs.ts";
 import type { ProcessContext } from "../include/trap.ts";
 import { notify, receive, send, sendrec, type Syscall } from "../lib/ipc.ts";
 import { sysDiagctl, sysTimes } from "../lib/libsys/sys_misc.ts";
@@ -78,6 +80,32 @@ describe("resolveImage: slots", () => {
     );
     expect(a).toMatchObject({ priority: USER_Q, quantum: 5, dataPages: 16 });
     expect(b).toMatchObject({ priority: 0, quantum: 3, dataPages: 2 });
+  });
+});
+
+describe("resolveImage: RS's boot services", () => {
+  test("defaults: PROC_FULLVM, RS keeps a copy, no heartbeat", () => {
+    const [a] = resolveImage([entry("a")], 256, 8);
+    expect(a).toMatchObject({ fullvm: true, sysFlags: SF_NEED_COPY | SF_USE_COPY, period: 0 });
+    const [b] = resolveImage([entry("b", { fullvm: false, sysFlags: 0, period: 60 })], 256, 8);
+    expect(b).toMatchObject({ fullvm: false, sysFlags: 0, period: 60 });
+  });
+
+  test.each<[string, Partial<BootImageEntry>, string]>([
+    ["RS outside RS's slot", { rs: true, slot: 11 }, `a: RS must be in slot ${RS_PROC_NR}`],
+    ["sys flags beyond SF_*", { sysFlags: 0x10 }, "a: sysFlags must be a combination"],
+    ["a negative period", { period: -1 }, "a: period must be an integer"],
+    ["a fractional period", { period: 1.5 }, "a: period must be an integer"],
+  ])("%s is rejected", (_what, extra, message) => {
+    expect(() => resolveImage([entry("a", extra)], 256, 8)).toThrow(message);
+  });
+
+  test("a name must fit RS's label", () => {
+    const longest = "x".repeat(RS_MAX_LABEL_LEN - 1);
+    expect(resolveImage([entry(longest)], 256, 8)[0]!.entry.name).toBe(longest);
+    expect(() => resolveImage([entry(`${longest}x`)], 256, 8)).toThrow(
+      `name longer than ${RS_MAX_LABEL_LEN - 1} bytes`,
+    );
   });
 });
 

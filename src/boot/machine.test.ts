@@ -9,9 +9,11 @@ import { notify, receive, send, sendrec, type Syscall } from "../lib/ipc.ts";
 import { sysWhoami } from "../lib/libsys/sys_getinfo.ts";
 import { malloc } from "../lib/runtime.ts";
 import { UMessage } from "../lib/umessage.ts";
+import { ipcDemoImage } from "./demo.ts";
 import type { BootImageEntry } from "./image.ts";
 import { formatProcTable } from "./inspect.ts";
 import { Machine } from "./machine.ts";
+import { dsEntry, rsEntry, vmEntry } from "./services.ts";
 import type { BootOptions } from "./options.ts";
 
 const VALUE = defineLayout({ value: "i32" });
@@ -125,12 +127,47 @@ describe("Machine.boot option validation", () => {
     expectBadOption({ image }, message);
   });
 
+  test("a program named like a boot service RS keeps a copy of is rejected", () => {
+    const image = [rsEntry, vmEntry, dsEntry];
+    const programs = { ds: { program: idle, imagePages: 1 } };
+    expectBadOption({ image, programs }, /programs: ds is also a boot service/);
+    // Without RS nobody keeps copies: the name is free.
+    expect(() => Machine.boot({ image: [vmEntry, dsEntry], programs })).not.toThrow();
+  });
+
   test("a valid minimal machine boots", () => {
     const m = Machine.boot({ memoryBytes: 1 << 20, nrProcs: 16, image: one });
     expect(m.halted).toBeNull();
     expect(m.options.nrProcs).toBe(16);
     m.runUntilIdle();
     m.check();
+  });
+});
+
+describe("the IPC demonstration image", () => {
+  test("the server and client run to idle with the expected console", () => {
+    const m = Machine.boot({ image: ipcDemoImage });
+    m.runUntilIdle();
+    expect(m.halted).toBeNull();
+    m.check();
+    expect(m.console.split("\n").slice(1)).toEqual([
+      "Kernel: 4 tasks, 256 process slots. Boot image: server client",
+      `Loader: ${m.frames.used >>> 10} KiB used by boot processes.`,
+      "server: waiting for requests",
+      "client: alarm set for 5 ticks",
+      "client: SENDREC 10 -> 20",
+      "client: SENDREC 20 -> 40",
+      "client: SENDREC 30 -> 60",
+      "server: notification from 12",
+      "client: alarm from CLOCK at tick 5",
+      "server: done",
+      "client: done",
+      "",
+    ]);
+    // Both processes exited; only the kernel tasks remain.
+    const s = m.snapshot();
+    expect(s.procs.map((p) => p.name)).toEqual(["idle", "clock", "system", "kernel"]);
+    expect(s.ticks).toBe(5);
   });
 });
 

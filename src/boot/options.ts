@@ -92,6 +92,13 @@ function intOption(
   return x;
 }
 
+function boolOption(name: string, v: boolean | undefined, def: boolean): boolean {
+  if (v !== undefined && typeof v !== "boolean") {
+    throw new Error(`Invalid boot option ${name}: ${String(v)} (expected a boolean)`);
+  }
+  return v ?? def;
+}
+
 export function resolveOptions(
   o: BootOptions,
   defaultImage: readonly BootImageEntry[],
@@ -107,19 +114,6 @@ export function resolveOptions(
   if (!Array.isArray(image) || image.length === 0) {
     throw new Error("Invalid boot option image: expected a non-empty array of boot entries");
   }
-  if (o.vmSanity !== undefined && typeof o.vmSanity !== "boolean") {
-    throw new Error(`Invalid boot option vmSanity: ${String(o.vmSanity)} (expected a boolean)`);
-  }
-  if (o.grantGenerations !== undefined && typeof o.grantGenerations !== "boolean") {
-    throw new Error(
-      `Invalid boot option grantGenerations: ${String(o.grantGenerations)} (expected a boolean)`,
-    );
-  }
-  if (o.cowSafecopy !== undefined && typeof o.cowSafecopy !== "boolean") {
-    throw new Error(
-      `Invalid boot option cowSafecopy: ${String(o.cowSafecopy)} (expected a boolean)`,
-    );
-  }
   return {
     programs: checkPrograms(o.programs),
     ds: checkDs(o.ds),
@@ -130,9 +124,9 @@ export function resolveOptions(
     cyclesPerTick: intOption("cyclesPerTick", o.cyclesPerTick, 100_000, 1, 2 ** 31),
     hz: intOption("hz", o.hz, 60, 1, 10_000),
     quantumTicks: intOption("quantumTicks", o.quantumTicks, 8, 1, 1_000_000),
-    vmSanity: o.vmSanity ?? false,
-    cowSafecopy: o.cowSafecopy ?? true,
-    grantGenerations: o.grantGenerations ?? true,
+    vmSanity: boolOption("vmSanity", o.vmSanity, false),
+    cowSafecopy: boolOption("cowSafecopy", o.cowSafecopy, true),
+    grantGenerations: boolOption("grantGenerations", o.grantGenerations, true),
     cowSafecopyMin: intOption(
       "cowSafecopyMin",
       o.cowSafecopyMin,

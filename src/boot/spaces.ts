@@ -111,7 +111,6 @@ function buildSpaces(
   const spaces = entries.map((r) => {
     const inShared = shared.get(r);
     if (inShared !== undefined) return inShared;
-    if (r !== vmEntry && !r.fullvm) return eagerSpace(hw, frames, r);
     if (r !== vmEntry) {
       const dir = buildAddressSpace(hw, frames, 0);
       return { ...dir, heapSize: r.dataPages * PAGE_SIZE };

@@ -1,10 +1,10 @@
 /**
  * Kernel start-up: the kernel tasks at negative slots, the shared user privilege structure,
  * and the boot processes of the image with their address spaces already prepared by the boot
- * loader. When the image marks its process in RS's slot as root, RS is the root system process (seed 002):
- * only it gets privileges (RSYS defaults) and runs; every other boot process waits in
- * RTS_NO_PRIV, pointing at the shared user structure (no structure of its own), until RS sets
- * and allows its privileges. Images without RS get each entry's privileges here.
+ * loader. When the image marks its process in RS's slot as root, RS is the root system process
+ * (seed 002): only it gets privileges (RSYS defaults) and runs; every other boot process waits
+ * in RTS_NO_PRIV, pointing at the shared user structure (no structure of its own), until RS
+ * sets and allows its privileges. Images without RS get each entry's privileges here.
  * MINIX: kernel/main.c `main`, kernel/table.c.
  */
 import {
@@ -104,7 +104,7 @@ function claim(k: Kernel, slot: number, id: number): Priv {
 }
 
 /** `RSYS_F`: flags of the root system process. */
-export const RSYS_F = SYS_PROC | PREEMPTIBLE;
+const RSYS_F = SYS_PROC | PREEMPTIBLE;
 
 /** Installs the boot processes; privileges are resolved after all slots are known. */
 export function bootProcs(k: Kernel, specs: readonly BootProcSpec[]): void {

@@ -3,8 +3,9 @@
  * call to re-execute, a message to copy out), resume its generator with its return register,
  * decode the trap it yields and handle it; charge simulated time and handle clock ticks.
  * A due signal frame starts the process's signal entry first; a returning program exits (a
- * user process through PM, see signal.ts); an exception is SIGILL. When nothing is runnable, time jumps to the next alarm. MINIX: kernel/proc.c `switch_to_user`,
- * `schedcheck`, kernel/clock.c.
+ * user process through PM, see signal.ts); an exception is SIGILL. When nothing is runnable,
+ * time jumps to the next alarm. MINIX: kernel/proc.c `switch_to_user`, `schedcheck`,
+ * kernel/clock.c.
  */
 import { CLOCK } from "../include/endpoint.ts";
 import { EFAULT, EINVAL, OK, VMSUSPEND } from "../include/errno.ts";

@@ -11,7 +11,7 @@ import {
   type KcallReply,
   type KcallReq,
 } from "../../include/kcall.ts";
-import { CPU_OK, type ProcessContext } from "../../include/trap.ts";
+import type { ProcessContext } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../ipc.ts";
 import { lib } from "../runtime.ts";
@@ -54,6 +54,6 @@ export function* kernelCallStatus<K extends KcallName>(
   um.m.set(KERNEL_CALL + KCALL_NR[call], KCALLS[call].req, req);
   // The store and the trap without nested generators (the fast path of every such call);
   // a store that faults goes the usual way.
-  if (ctx.cpu.writeWords(um.va, um.m.words) !== CPU_OK) yield* um.put();
+  if (!um.putNow()) yield* um.put();
   return yield { kind: "kcall", msg: um.va };
 }
