@@ -15,16 +15,15 @@ import { ANY, type Endpoint } from "../src/include/endpoint.ts";
 import { OK } from "../src/include/errno.ts";
 import { CPF_READ, CPF_WRITE } from "../src/include/grant.ts";
 import { defineLayout } from "../src/include/message.ts";
-import type { ProcessContext } from "../src/include/trap.ts";
-import { virAddr, type VirAddr } from "../src/include/types.ts";
+import { virAddr } from "../src/include/types.ts";
 import { receive, send, type Syscall } from "../src/lib/ipc.ts";
 import { cpfGrantDirect } from "../src/lib/libsys/safecopies.ts";
 import { sysSafecopyFrom, sysSafecopyTo } from "../src/lib/libsys/sys_safecopy.ts";
-import { load, store } from "../src/lib/mem.ts";
+import { store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
 import { settle } from "./system_harness.ts";
-import { pattern } from "./fixtures/grants.ts";
+import { pattern, read } from "./fixtures/grants.ts";
 
 const PAGE = 4096;
 const TEST_PAGE_NUM = 8;
@@ -63,12 +62,6 @@ function* recvType(um: UMessage, type: number, obs: Observed): Syscall<UMessage>
   return um;
 }
 
-function* bytesAt(ctx: ProcessContext, va: VirAddr, len: number): Syscall<Uint8Array> {
-  const b = new Uint8Array(len);
-  yield* load(ctx, va, b);
-  return b;
-}
-
 function same(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -101,11 +94,11 @@ function image(obs: Observed, model: { grantor: Uint8Array }): BootImageEntry[] 
       yield* send(requestor, um.va);
       // 4. Copies done: the buffer holds exactly what the requestor wrote into it.
       yield* recvType(um, T_DONE, obs);
-      if (!same(yield* bytesAt(ctx, buf, BUF_SIZE), model.grantor))
+      if (!same(yield* read(ctx, buf, BUF_SIZE), model.grantor))
         obs.mismatches.push("grantor after copies");
       // 5. The requestor wrote its own buffer: ours must not have changed. Then we write ours.
       yield* recvType(um, T_WRITTEN, obs);
-      if (!same(yield* bytesAt(ctx, buf, BUF_SIZE), model.grantor)) {
+      if (!same(yield* read(ctx, buf, BUF_SIZE), model.grantor)) {
         obs.mismatches.push("grantor saw the requestor's own writes");
       }
       yield* store(ctx, buf, pattern(BUF_SIZE, 99));
@@ -137,9 +130,9 @@ function image(obs: Observed, model: { grantor: Uint8Array }): BootImageEntry[] 
           break;
         }
         mine.set(model.grantor.subarray(0, n));
-        if (!same(yield* bytesAt(ctx, buf, BUF_SIZE), mine)) obs.mismatches.push(`from size ${n}`);
+        if (!same(yield* read(ctx, buf, BUF_SIZE), mine)) obs.mismatches.push(`from size ${n}`);
       }
-      const first = yield* bytesAt(ctx, buf, 1);
+      const first = yield* read(ctx, buf, 1);
       if (first[0] !== BUF_START) obs.mismatches.push("buf[0] != BUF_START");
 
       // Page-crossing ranges, both directions, our side at a different in-page offset.
@@ -166,7 +159,7 @@ function image(obs: Observed, model: { grantor: Uint8Array }): BootImageEntry[] 
             continue;
           }
           mine.set(model.grantor.subarray(off, off + n), at);
-          if (!same(yield* bytesAt(ctx, buf, BUF_SIZE), mine)) {
+          if (!same(yield* read(ctx, buf, BUF_SIZE), mine)) {
             obs.mismatches.push(`from off ${off} size ${n}`);
           }
         }
@@ -184,7 +177,7 @@ function image(obs: Observed, model: { grantor: Uint8Array }): BootImageEntry[] 
       yield* store(ctx, buf, own);
       yield* sendType(um, GRANTOR, T_WRITTEN);
       yield* recvType(um, T_WRITTEN, obs);
-      if (!same(yield* bytesAt(ctx, buf, BUF_SIZE), own)) {
+      if (!same(yield* read(ctx, buf, BUF_SIZE), own)) {
         obs.mismatches.push("requestor saw the grantor's later writes");
       }
       return 0;

@@ -42,6 +42,7 @@ import {
   tell,
   uniform,
 } from "./fixtures/safemap.ts";
+import { logger, type Log } from "./fixtures/grants.ts";
 
 const G = 11 as Endpoint;
 const R = 12 as Endpoint;
@@ -60,7 +61,7 @@ function child(parent: Endpoint, buf: number, expected: number, write?: number) 
 }
 
 /** Lets a NO_PRIV child run (SET_USER, ALLOW), waits for its report, answers it. */
-function* release(ctx: ProcessContext, c: Endpoint, log: (k: string, v: number) => void): Syscall {
+function* release(ctx: ProcessContext, c: Endpoint, log: Log): Syscall {
   log("setUser", yield* sysPrivctl(ctx, c, SYS_PRIV_SET_USER));
   log("allow", yield* sysPrivctl(ctx, c, SYS_PRIV_ALLOW));
   const h = yield* hear(ctx, c);
@@ -241,18 +242,15 @@ describe("safemap scenarios (MINIX test/safemap)", () => {
 
 /** Runs G and R (each with a 32-page data area) to the end; returns the log and exits. */
 function pair(
-  grantor: (ctx: ProcessContext, L: (k: string, v: number) => void) => Syscall,
-  requestor: (ctx: ProcessContext, L: (k: string, v: number) => void) => Syscall,
+  grantor: (ctx: ProcessContext, L: Log) => Syscall,
+  requestor: (ctx: ProcessContext, L: Log) => Syscall,
   cowSafecopy = true,
 ): {
   log: Record<string, number>;
   exits: { ep: number; status: number; reason: string }[];
   m: Machine;
 } {
-  const log: Record<string, number> = {};
-  const L = (k: string, v: number): void => {
-    log[k] = v;
-  };
+  const { log, L } = logger();
   const { m, ev } = bootSafemap(
     [
       { name: "grantor", slot: G, dataPages: 32, program: (ctx) => grantor(ctx, L) },
@@ -464,10 +462,7 @@ describe("safemap errors (§10.2 negative cases)", () => {
   ])(
     "a %s while VM is still mapping: the mapping is undone as soon as VM is done",
     (_name, revokeGrant, want) => {
-      const log: Record<string, number> = {};
-      const L = (k: string, v: number): void => {
-        log[k] = v;
-      };
+      const { log, L } = logger();
       const { m } = bootSafemap(
         [
           {
@@ -525,10 +520,7 @@ describe("safemap errors (§10.2 negative cases)", () => {
   );
 
   test("exec of a grantee drops its records; the grantor's later writes reach nobody", () => {
-    const log: Record<string, number> = {};
-    const L = (k: string, v: number): void => {
-      log[k] = v;
-    };
+    const { log, L } = logger();
     const { m } = bootSafemap(
       [
         {
@@ -587,10 +579,7 @@ describe("safemap errors (§10.2 negative cases)", () => {
 
   test("through an indirect grant: the record names the final granter; safeunmap re-verifies through the chain; revocation by address works, by the final granter's own id does not", () => {
     const M = 13 as Endpoint;
-    const log: Record<string, number> = {};
-    const L = (k: string, v: number): void => {
-      log[k] = v;
-    };
+    const { log, L } = logger();
     const { m } = bootSafemap([
       {
         name: "grantor",

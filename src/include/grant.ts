@@ -104,12 +104,12 @@ export const GRANT_MAGIC = defineStruct({
   gen: "u32",
   reserved2: { bytes: 4 },
 });
-/** Size of one grant entry in bytes. */
-export const GRANT_ENTRY_SIZE = 36;
-/** Byte offset of the flags word in an entry. */
-export const GRANT_FLAGS_OFF = 0;
-/** Byte offset of the generation word in an entry (reserved bytes in MINIX). */
-export const GRANT_GEN_OFF = 28;
+/** Size of one grant entry in bytes (36, every layout). */
+export const GRANT_ENTRY_SIZE = GRANT_DIRECT.size;
+/** Byte offset of the flags word in an entry (0, every layout). */
+export const GRANT_FLAGS_OFF = GRANT_DIRECT.offsets.flags;
+/** Byte offset of the generation word in an entry (28, every layout; reserved in MINIX). */
+export const GRANT_GEN_OFF = GRANT_DIRECT.offsets.gen;
 
 /**
  * `struct vscp_vec`: one element of a SYS_VSAFECOPY vector. Exactly one of `from`/`to` must

@@ -12,6 +12,8 @@ import {
   CPF_WRITE,
   GRANT_DIRECT,
   GRANT_ENTRY_SIZE,
+  GRANT_FLAGS_OFF,
+  GRANT_GEN_OFF,
   GRANT_INDIRECT,
   GRANT_MAGIC,
   makeGrantId,
@@ -93,8 +95,8 @@ function encode(e: Entry): Uint8Array {
       });
       break;
     case "raw":
-      v.setUint32(0, e.flags, true);
-      v.setUint32(28, gen, true);
+      v.setUint32(GRANT_FLAGS_OFF, e.flags, true);
+      v.setUint32(GRANT_GEN_OFF, gen, true);
       break;
   }
   return b;
@@ -103,7 +105,9 @@ function encode(e: Entry): Uint8Array {
 /** Writes `entries` as `p`'s grant table at TABLE and announces it (as SYS_SETGRANT would). */
 function setTable(k: Kernel, p: Proc, entries: readonly Entry[], at = TABLE): void {
   entries.forEach((e, i) => {
-    expect(copyToProc(k, p, virAddr(at + i * GRANT_ENTRY_SIZE), encode(e), 0, 36)).toBe(OK);
+    expect(
+      copyToProc(k, p, virAddr(at + i * GRANT_ENTRY_SIZE), encode(e), 0, GRANT_ENTRY_SIZE),
+    ).toBe(OK);
   });
   p.priv!.grantTable = virAddr(at);
   p.priv!.grantEntries = entries.length;
@@ -158,6 +162,13 @@ function verify(
 }
 
 const BUF = DATA_BASE + 0x4000;
+
+test("the three entry layouts are 36 bytes with flags at 0 and the generation at 28", () => {
+  for (const layout of [GRANT_DIRECT, GRANT_INDIRECT, GRANT_MAGIC]) {
+    expect([layout.size, layout.offsets.flags, layout.offsets.gen]).toEqual([36, 0, 28]);
+  }
+  expect([GRANT_ENTRY_SIZE, GRANT_FLAGS_OFF, GRANT_GEN_OFF]).toEqual([36, 0, 28]);
+});
 
 describe("verifyGrant: the checklist of MINIX-SPEC §4.9", () => {
   const k = boot();
@@ -275,7 +286,7 @@ describe("verifyGrant: where the table lies", () => {
     const at = DATA_BASE + 16 * 0x1000 - 54;
     const e = encode({ kind: "direct", whoTo: R, start: BUF, len: 64, access: RW });
     setTable(k, g, [{ kind: "direct", whoTo: R, start: BUF, len: 64, access: RW }], at);
-    expect(copyToProc(k, g, virAddr(at + 36), e, 0, 18)).toBe(OK);
+    expect(copyToProc(k, g, virAddr(at + GRANT_ENTRY_SIZE), e, 0, 18)).toBe(OK);
     g.priv!.grantEntries = 2;
     expect(verify(k, G, R, 0, 1, CPF_READ)[0]).toBe(OK);
     expect(verify(k, G, R, 1, 1, CPF_READ)[0]).toBe(EPERM);

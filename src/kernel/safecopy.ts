@@ -21,7 +21,7 @@ import { copyBetween, copyToProc } from "./memory.ts";
 import { VMSTYPE_KERNELCALL, type Proc } from "./proc.ts";
 import { copyFaulted } from "./vmrequest.ts";
 
-/** `verifyGrant`'s answer for the copy in progress (copies never nest: one object serves). */
+/** `verifyGrant`'s answer for the copy or fill in progress (they never nest: one object serves). */
 let grantTarget: GrantTarget | null = null;
 
 /**
@@ -103,7 +103,7 @@ export function safememset(
 ): number {
   const pre = checkGranter(k, granter);
   if (pre !== OK) return pre;
-  const target: GrantTarget = { proc: caller, addr: 0 };
+  const target = (grantTarget ??= { proc: caller, addr: 0 });
   const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, CPF_WRITE, offset, target);
   if (r !== OK) return r;
   if (bytes === 0) return EDOM;

@@ -9,13 +9,11 @@ import {
   GRANT_INVALID,
 } from "../../include/grant.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
 import {
   cpfGrantDirect,
   cpfGrantIndirect,
   cpfRevoke,
   malloc,
-  minixMmap,
   PAGE_SIZE,
   type MachineEvent,
   sysSafecopyFrom,
@@ -30,6 +28,7 @@ import {
   read,
   REQUESTOR,
   THIRD,
+  untouched,
   waitMsg,
   wake,
 } from "../../../test/fixtures/grants.ts";
@@ -305,17 +304,6 @@ describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
 });
 
 describe("safecopy through the real VM: pages that are not present yet", () => {
-  /** Anonymous memory that VM maps only when touched (or when the kernel asks). */
-  function* lazy(ctx: Parameters<typeof malloc>[0], len: number) {
-    const r = yield* minixMmap(ctx, {
-      len,
-      prot: PROT_READ | PROT_WRITE,
-      flags: MAP_PRIVATE | MAP_ANON,
-    });
-    expect(r.status).toBe(OK);
-    return r.addr;
-  }
-
   test("a copy into and out of untouched memory suspends for VM and completes", () => {
     const LEN = 5 * PAGE_SIZE + 300;
     let gid = GRANT_INVALID;
@@ -328,13 +316,13 @@ describe("safecopy through the real VM: pages that are not present yet", () => {
       *grantor(ctx) {
         const buf = malloc(ctx, LEN, PAGE_SIZE);
         yield* fill(ctx, buf, LEN, 8);
-        lazyG = yield* lazy(ctx, 8 * PAGE_SIZE);
+        lazyG = yield* untouched(ctx, 8 * PAGE_SIZE);
         gid = yield* cpfGrantDirect(ctx, REQUESTOR, buf, LEN, CPF_READ);
         const gid2 = yield* cpfGrantDirect(ctx, REQUESTOR, lazyG, 8 * PAGE_SIZE, CPF_WRITE);
         results.push(gid2);
       },
       *requestor(ctx) {
-        const dst = yield* lazy(ctx, 8 * PAGE_SIZE);
+        const dst = yield* untouched(ctx, 8 * PAGE_SIZE);
         const r1 = yield* sysSafecopyFrom(ctx, GRANTOR, gid, 0, virAddr(dst + 100), LEN);
         fromBytes = yield* read(ctx, virAddr(dst + 100), LEN);
         const r2 = yield* sysSafecopyTo(ctx, GRANTOR, results[0]!, 7, virAddr(dst + 100), LEN);
@@ -368,7 +356,7 @@ describe("safecopy through the real VM: pages that are not present yet", () => {
         gid = yield* cpfGrantDirect(ctx, REQUESTOR, buf, 2 * PAGE_SIZE, CPF_READ);
       },
       *requestor(ctx) {
-        const dst = yield* lazy(ctx, 2 * PAGE_SIZE);
+        const dst = yield* untouched(ctx, 2 * PAGE_SIZE);
         r = yield* sysSafecopyFrom(ctx, GRANTOR, gid, 0, dst, 2 * PAGE_SIZE);
         bytes = yield* read(ctx, dst, 2 * PAGE_SIZE);
       },

@@ -2,14 +2,7 @@ import { describe, expect, test } from "vitest";
 import { EDOM, EPERM, OK } from "../../include/errno.ts";
 import { CPF_READ, CPF_WRITE, GRANT_INVALID } from "../../include/grant.ts";
 import { virAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
-import {
-  cpfGrantDirect,
-  malloc,
-  minixMmap,
-  PAGE_SIZE,
-  sysSafememset,
-} from "../../../test/system_harness.ts";
+import { cpfGrantDirect, malloc, PAGE_SIZE, sysSafememset } from "../../../test/system_harness.ts";
 import {
   expectSameBytes,
   fill,
@@ -18,6 +11,7 @@ import {
   pattern,
   read,
   REQUESTOR,
+  untouched,
 } from "../../../test/fixtures/grants.ts";
 
 describe("SYS_SAFEMEMSET", () => {
@@ -61,12 +55,7 @@ describe("SYS_SAFEMEMSET", () => {
     grantPair({
       vm: true,
       *grantor(ctx) {
-        const m = yield* minixMmap(ctx, {
-          len: 4 * PAGE_SIZE,
-          prot: PROT_READ | PROT_WRITE,
-          flags: MAP_PRIVATE | MAP_ANON,
-        });
-        lazy = m.addr;
+        lazy = yield* untouched(ctx, 4 * PAGE_SIZE);
         g = yield* cpfGrantDirect(ctx, REQUESTOR, lazy, 4 * PAGE_SIZE, CPF_WRITE);
       },
       *requestor(ctx) {

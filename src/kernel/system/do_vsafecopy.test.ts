@@ -3,11 +3,9 @@ import { SELF, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, EPERM, OK } from "../../include/errno.ts";
 import { CPF_READ, CPF_WRITE, GRANT_INVALID, SCPVEC_NR } from "../../include/grant.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
-import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
 import {
   cpfGrantDirect,
   malloc,
-  minixMmap,
   PAGE_SIZE,
   sysVsafecopy,
   sysVsafecopyAt,
@@ -22,6 +20,7 @@ import {
   pattern,
   read,
   REQUESTOR,
+  untouched,
 } from "../../../test/fixtures/grants.ts";
 
 const LEN = 2 * PAGE_SIZE;
@@ -160,16 +159,12 @@ describe("SYS_VSAFECOPY", () => {
         gRead = yield* cpfGrantDirect(ctx, REQUESTOR, rbuf, LEN, CPF_READ);
       },
       *requestor(ctx) {
-        const r = yield* minixMmap(ctx, {
-          len: SPACE,
-          prot: PROT_READ | PROT_WRITE,
-          flags: MAP_PRIVATE | MAP_ANON,
-        });
+        const space = yield* untouched(ctx, SPACE);
         res = yield* sysVsafecopy(ctx, [
-          from(gRead, 0, r.addr, 100),
-          from(gRead, 100, at(r.addr, 3 * PAGE_SIZE), LEN - 100),
+          from(gRead, 0, space, 100),
+          from(gRead, 100, at(space, 3 * PAGE_SIZE), LEN - 100),
         ]);
-        dst = yield* read(ctx, r.addr, SPACE);
+        dst = yield* read(ctx, space, SPACE);
       },
     });
     expect(res).toEqual({ status: OK, done: 2 });

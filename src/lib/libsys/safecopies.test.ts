@@ -79,9 +79,9 @@ describe("grant library: creating grants", () => {
   test("the table starts with 2 entries and grows to (n+1)*2, keeping every grant", () => {
     const sizes: number[] = [];
     let m: Machine | null = null;
-    let ids: number[] = [];
+    const ids: number[] = [];
     const copies: number[] = [];
-    m = grantPair({
+    grantPair({
       *grantor(ctx) {
         const buf = malloc(ctx, 64, 64);
         for (let i = 0; i < 15; i++) {
@@ -101,7 +101,6 @@ describe("grant library: creating grants", () => {
     expect(sizes).toEqual([2, 2, 6, 6, 6, 6, 14, 14, 14, 14, 14, 14, 14, 14, 30]);
     expect(ids.map(grantSlot)).toEqual(Array.from({ length: 15 }, (_, i) => i));
     expect(copies).toEqual(new Array(15).fill(OK));
-    ids = [];
   });
 
   test("when sys_setgrant is refused the table does not grow: ENOSPC", () => {

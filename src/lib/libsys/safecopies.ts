@@ -36,6 +36,7 @@ import {
 } from "../../include/grant.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
+import { I386_PAGE_SIZE } from "../../include/vmpt.ts";
 import type { Syscall } from "../ipc.ts";
 import { load, store } from "../mem.ts";
 import { lib } from "../runtime.ts";
@@ -44,7 +45,6 @@ import { sysSaferevmapGid } from "./sys_safemap.ts";
 
 /** Entries of the first table, taken before the process needs a bigger one. */
 export const NR_STATIC_GRANTS = 2;
-const PAGE_SIZE = 4096;
 
 interface GrantState {
   /** The table announced to the kernel (0 before the first grant). */
@@ -147,16 +147,28 @@ function* allocSlot(ctx: ProcessContext): Syscall<number> {
   return -1;
 }
 
-/** Writes entry `slot`: `body` (bytes 4..35) first, then `flags`. */
-function* writeEntry(
+/** Reserved bytes of an entry (written as zeros). */
+const NONE = new Uint8Array(0);
+
+/**
+ * The common part of the `cpf_setgrant_*` calls: `g` must name a slot of ours (EINVAL), then
+ * its entry is written, the body `encode` fills (given `g`'s generation; bytes 4..35) first,
+ * `flags` last. OK or EINVAL.
+ */
+function* setEntry(
   ctx: ProcessContext,
-  slot: number,
-  body: Uint8Array,
+  g: number,
   flags: number,
-): Syscall<void> {
+  encode: (v: DataView, gen: number) => void,
+): Syscall {
+  const slot = yield* checkId(ctx, g, false);
+  if (slot < 0) return fail(ctx, EINVAL);
+  const body = new Uint8Array(GRANT_ENTRY_SIZE);
+  encode(new DataView(body.buffer), grantGeneration(g));
   const at = entryAddr(state(ctx), slot);
   yield* store(ctx, (at + 4) as VirAddr, body.subarray(4));
   yield* writeWord(ctx, at, flags);
+  return OK;
 }
 
 function isU32(n: number): boolean {
@@ -167,7 +179,7 @@ function isU32(n: number): boolean {
 function checkAccess(addr: number, bytes: number, access: number): number {
   if (!isU32(access) || (access & ~CPF_ACCESS) !== 0) return EINVAL;
   if (!isU32(addr) || !isU32(bytes)) return EINVAL;
-  if ((access & CPF_MAP) !== 0 && (addr % PAGE_SIZE !== 0 || bytes % PAGE_SIZE !== 0)) {
+  if ((access & CPF_MAP) !== 0 && (addr % I386_PAGE_SIZE !== 0 || bytes % I386_PAGE_SIZE !== 0)) {
     return EINVAL;
   }
   return OK;
@@ -182,22 +194,20 @@ export function* cpfSetgrantDirect(
   bytes: number,
   access: number,
 ): Syscall {
-  const slot = yield* checkId(ctx, g, false);
-  if (slot < 0) return fail(ctx, EINVAL);
   const r = checkAccess(addr, bytes, access);
   if (r !== OK) return fail(ctx, r);
-  const e = new Uint8Array(GRANT_ENTRY_SIZE);
-  GRANT_DIRECT.write(new DataView(e.buffer), {
-    flags: 0,
-    whoTo: who,
-    start: addr,
-    len: bytes,
-    reserved: new Uint8Array(0),
-    gen: grantGeneration(g),
-    reserved2: new Uint8Array(0),
-  });
-  yield* writeEntry(ctx, slot, e, access | CPF_DIRECT | CPF_USED | CPF_VALID);
-  return OK;
+  const flags = access | CPF_DIRECT | CPF_USED | CPF_VALID;
+  return yield* setEntry(ctx, g, flags, (v, gen) =>
+    GRANT_DIRECT.write(v, {
+      flags: 0,
+      whoTo: who,
+      start: addr,
+      len: bytes,
+      reserved: NONE,
+      gen,
+      reserved2: NONE,
+    }),
+  );
 }
 
 /**
@@ -211,20 +221,17 @@ export function* cpfSetgrantIndirect(
   whoFrom: Endpoint,
   hisG: number,
 ): Syscall {
-  const slot = yield* checkId(ctx, g, false);
-  if (slot < 0) return fail(ctx, EINVAL);
-  const e = new Uint8Array(GRANT_ENTRY_SIZE);
-  GRANT_INDIRECT.write(new DataView(e.buffer), {
-    flags: 0,
-    whoTo,
-    whoFrom,
-    grant: hisG,
-    reserved: new Uint8Array(0),
-    gen: grantGeneration(g),
-    reserved2: new Uint8Array(0),
-  });
-  yield* writeEntry(ctx, slot, e, CPF_USED | CPF_INDIRECT | CPF_VALID);
-  return OK;
+  return yield* setEntry(ctx, g, CPF_USED | CPF_INDIRECT | CPF_VALID, (v, gen) =>
+    GRANT_INDIRECT.write(v, {
+      flags: 0,
+      whoTo,
+      whoFrom,
+      grant: hisG,
+      reserved: NONE,
+      gen,
+      reserved2: NONE,
+    }),
+  );
 }
 
 /**
@@ -240,23 +247,21 @@ export function* cpfSetgrantMagic(
   bytes: number,
   access: number,
 ): Syscall {
-  const slot = yield* checkId(ctx, g, false);
-  if (slot < 0) return fail(ctx, EINVAL);
   const r = checkAccess(addr, bytes, access);
   if (r !== OK) return fail(ctx, r);
-  const e = new Uint8Array(GRANT_ENTRY_SIZE);
-  GRANT_MAGIC.write(new DataView(e.buffer), {
-    flags: 0,
-    whoFrom,
-    whoTo,
-    start: addr,
-    len: bytes,
-    reserved: new Uint8Array(0),
-    gen: grantGeneration(g),
-    reserved2: new Uint8Array(0),
-  });
-  yield* writeEntry(ctx, slot, e, access | CPF_MAGIC | CPF_USED | CPF_VALID);
-  return OK;
+  const flags = access | CPF_MAGIC | CPF_USED | CPF_VALID;
+  return yield* setEntry(ctx, g, flags, (v, gen) =>
+    GRANT_MAGIC.write(v, {
+      flags: 0,
+      whoFrom,
+      whoTo,
+      start: addr,
+      len: bytes,
+      reserved: NONE,
+      gen,
+      reserved2: NONE,
+    }),
+  );
 }
 
 /** `cpf_setgrant_disable`: keep slot `g` reserved but invalid. OK or EINVAL. */
@@ -320,14 +325,6 @@ export function* cpfGrantMagic(
 }
 
 /**
- * Revokes every mapping made through MAP grant `g` (`sys_saferevmap_gid`), before the grant
- * itself goes (§4.2, §4.6). OK or the kernel's error.
- */
-function* revokeMappings(ctx: ProcessContext, g: number): Syscall {
-  return yield* sysSaferevmapGid(ctx, g);
-}
-
-/**
  * `cpf_revoke`: free slot `g` (it must be in use: EINVAL otherwise). A MAP grant's mappings
  * are revoked first; if that fails the grant stays. The slot's generation advances, so `g`
  * names nothing from now on. OK or an error.
@@ -338,7 +335,8 @@ export function* cpfRevoke(ctx: ProcessContext, g: number): Syscall {
   const at = entryAddr(state(ctx), slot);
   const flags = yield* readWord(ctx, at);
   if ((flags & CPF_MAP) !== 0 && (flags & CPF_VALID) !== 0) {
-    const r = yield* revokeMappings(ctx, g);
+    // Every mapping made through it goes before the grant itself (§4.2, §4.6).
+    const r = yield* sysSaferevmapGid(ctx, g);
     if (r !== OK) return fail(ctx, r);
   }
   yield* writeWord(ctx, at, 0);

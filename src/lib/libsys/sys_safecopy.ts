@@ -83,35 +83,18 @@ const RETURN: { done: true; value: number } = { done: true, value: 0 };
 class SafecopyCall implements KcallTrap, Generator<Trap, number, TrapResult> {
   readonly kind = "kcall";
   msg = 0 as VirAddr;
-  ctx: ProcessContext | null;
-  type: number;
-  granter: Endpoint;
-  gid: number;
-  offset: number;
-  address: VirAddr;
-  bytes: number;
+  /** The call's arguments, set by `safecopyCall`. */
+  ctx: ProcessContext | null = null;
+  type = 0;
+  granter = 0 as Endpoint;
+  gid = 0;
+  offset = 0;
+  address = 0 as VirAddr;
+  bytes = 0;
   state = FRESH;
   /** The store that faulted, retried before the trap. */
   slow: Syscall<void> | null = null;
   nextFree: SafecopyCall | null = null;
-
-  constructor(
-    ctx: ProcessContext,
-    type: number,
-    granter: Endpoint,
-    gid: number,
-    offset: number,
-    address: VirAddr,
-    bytes: number,
-  ) {
-    this.ctx = ctx;
-    this.type = type;
-    this.granter = granter;
-    this.gid = gid;
-    this.offset = offset;
-    this.address = address;
-    this.bytes = bytes;
-  }
 
   [Symbol.iterator](): this {
     return this;
@@ -193,10 +176,13 @@ function safecopyCall(
   address: VirAddr,
   bytes: number,
 ): Syscall {
-  const c = pool;
-  if (c === null) return new SafecopyCall(ctx, type, granter, gid, offset, address, bytes);
-  pool = c.nextFree;
-  c.nextFree = null;
+  let c = pool;
+  if (c === null) {
+    c = new SafecopyCall();
+  } else {
+    pool = c.nextFree;
+    c.nextFree = null;
+  }
   c.ctx = ctx;
   c.type = type;
   c.granter = granter;
