@@ -12,7 +12,7 @@ import type { BootImageEntry } from "../src/boot/image.ts";
 import { Machine } from "../src/boot/machine.ts";
 import type { ProgramSpec } from "../src/boot/options.ts";
 import { vmEntry } from "../src/boot/services.ts";
-import { ANY, PM_PROC_NR, VM_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
+import { ANY, PM_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
 import { ENOENT, ENOMEM, OK } from "../src/include/errno.ts";
 import { defineLayout } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
@@ -21,9 +21,10 @@ import { receive, send, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { vmInfo } from "../src/lib/libc/mmap.ts";
 import { vmExecNewmem } from "../src/lib/libc/vm_ipc.ts";
 import { sysDiagctl, sysExec } from "../src/lib/libsys/sys_misc.ts";
-import { load, store } from "../src/lib/mem.ts";
+import { store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { peek, runVm } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
 const DATA = 0x40_0000;
@@ -38,12 +39,6 @@ const PM_FREE = 3; // value: VM's free frame count
 const NAMES = ["hello", "big", "nope"] as const;
 const REQ = defineLayout({ a: "u32" });
 const ANSWER = defineLayout({ value: "u32" });
-
-function* peek(ctx: ProcessContext, addr: number): Syscall {
-  const b = new Uint8Array(1);
-  yield* load(ctx, virAddr(addr), b);
-  return b[0]!;
-}
 
 function pmOf(programs: Readonly<Record<string, ProgramSpec>>) {
   return function* pm(ctx: ProcessContext): Syscall {
@@ -129,11 +124,7 @@ function boot(app: (ctx: ProcessContext, log: (string | number)[]) => Syscall): 
     { name: "app", slot: APP, program: (ctx) => app(ctx, log) },
   ];
   const m = Machine.boot({ memoryBytes: 8 << 20, vmSanity: true, image, programs });
-  let i = 0;
-  for (; i < 400_000 && m.step(); i++) m.check();
-  expect(i).toBeLessThan(400_000);
-  expect(m.halted).toBeNull();
-  expect(m.snapshot().procs.find((p) => p.slot === VM_PROC_NR)?.rts).toBe("RECEIVING");
+  runVm(m);
   return { m, log };
 }
 

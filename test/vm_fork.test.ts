@@ -12,8 +12,6 @@
  */
 import { describe, expect, test } from "vitest";
 import type { BootImageEntry } from "../src/boot/image.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { vmEntry } from "../src/boot/services.ts";
 import {
   ANY,
   makeEndpoint,
@@ -28,15 +26,15 @@ import { defineLayout } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
 import { MAP_ANON, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../src/include/vm.ts";
-import type { MachineEvent } from "../src/hw/events.ts";
 import { setForkEntry } from "../src/lib/fork.ts";
 import { receive, send, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { minixMmap, vmInfo } from "../src/lib/libc/mmap.ts";
 import { vmExit, vmFork, vmRemap } from "../src/lib/libc/vm_ipc.ts";
 import { sysPrivctl } from "../src/lib/libsys/sys_misc.ts";
-import { load, store } from "../src/lib/mem.ts";
+import { load } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { bootVm as boot, exits, peek, poke, runVm as run } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
 const DATA = 0x40_0000;
@@ -57,25 +55,6 @@ const PM_PEEK = 5; // a: pm's address → value: the byte there
 const PM_RAWFORK = 6; // a: parent, b: slot: VM_FORK as asked, no privileges → value: child
 const REQ = defineLayout({ a: "u32", b: "u32", c: "u32" });
 const ANSWER = defineLayout({ value: "u32" });
-
-function boot(image: BootImageEntry[]): { m: Machine; ev: MachineEvent[] } {
-  const m = Machine.boot({ memoryBytes: 8 << 20, vmSanity: true, image: [vmEntry, ...image] });
-  const ev: MachineEvent[] = [];
-  m.onEvent((e) => ev.push(e));
-  return { m, ev };
-}
-
-function run(m: Machine, maxSteps = 400_000): void {
-  let i = 0;
-  for (; i < maxSteps && m.step(); i++) m.check();
-  expect(i).toBeLessThan(maxSteps);
-  expect(m.halted).toBeNull();
-  expect(m.snapshot().procs.find((p) => p.slot === VM_PROC_NR)?.rts).toBe("RECEIVING");
-}
-
-function exits(ev: MachineEvent[]): string[] {
-  return ev.flatMap((e) => (e.kind === "exit" ? [`${e.ep}:${e.reason}`] : [])).sort();
-}
 
 function* pm(ctx: ProcessContext): Syscall {
   const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
@@ -142,16 +121,6 @@ function* ask(
   if (r !== OK) return { status: r, value: 0 };
   const m = yield* um.get();
   return { status: m.type, value: m.get(ANSWER).value };
-}
-
-function* peek(ctx: ProcessContext, addr: number): Syscall {
-  const b = new Uint8Array(1);
-  yield* load(ctx, virAddr(addr), b);
-  return b[0]!;
-}
-
-function* poke(ctx: ProcessContext, addr: number, v: number): Syscall<void> {
-  yield* store(ctx, virAddr(addr), Uint8Array.of(v));
 }
 
 // Parent ↔ child: the parent sends GO with addresses, the child answers with what it saw.

@@ -21,7 +21,6 @@ import { EDEADSRCDST, EINVAL, ENOMEM, OK } from "../src/include/errno.ts";
 import { SYS_PRIV_ALLOW, SYS_PRIV_SET_SYS } from "../src/include/kcall.ts";
 import { defineLayout } from "../src/include/message.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
-import { virAddr } from "../src/include/types.ts";
 import { MAP_ANON, MAP_PREALLOC, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../src/include/vm.ts";
 import type { MachineEvent } from "../src/hw/events.ts";
 import { setForkEntry } from "../src/lib/fork.ts";
@@ -29,9 +28,9 @@ import { receive, send, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { minixMmap, minixMunmap, vmInfo } from "../src/lib/libc/mmap.ts";
 import { vmExecNewmem, vmExit, vmFork } from "../src/lib/libc/vm_ipc.ts";
 import { sysExec, sysPrivctl } from "../src/lib/libsys/sys_misc.ts";
-import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { peek, poke } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
 const DATA = 0x40_0000;
@@ -67,16 +66,6 @@ const PROGRAMS = [
   { name: "w100", imagePages: 100 },
   { name: "huge", imagePages: 1000 },
 ] as const;
-
-function* peek(ctx: ProcessContext, addr: number): Syscall {
-  const b = new Uint8Array(1);
-  yield* load(ctx, virAddr(addr), b);
-  return b[0]!;
-}
-
-function* poke(ctx: ProcessContext, addr: number, v: number): Syscall<void> {
-  yield* store(ctx, virAddr(addr), Uint8Array.of(v));
-}
 
 /**
  * A worker: serves pm's commands in its own address space until told to exit. `fresh`

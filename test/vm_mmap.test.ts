@@ -8,12 +8,9 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { BootImageEntry } from "../src/boot/image.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { vmEntry } from "../src/boot/services.ts";
 import { VM_PROC_NR } from "../src/include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, ENOSYS, OK } from "../src/include/errno.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
-import { virAddr } from "../src/include/types.ts";
 import {
   MAP_ANON,
   MAP_FAILED,
@@ -26,44 +23,14 @@ import {
   VM_RQ_BASE,
   VM_USER_TOP,
 } from "../src/include/vm.ts";
-import type { MachineEvent } from "../src/hw/events.ts";
 import { sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { brk, minixMmap, minixMunmap, sbrk, vmInfo } from "../src/lib/libc/mmap.ts";
-import { load, store } from "../src/lib/mem.ts";
 import { lib } from "../src/lib/runtime.ts";
+import { bootVm as boot, exits, peek, poke, runVm as run } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_ANON | MAP_PRIVATE;
-
-function boot(image: BootImageEntry[], memoryBytes = 8 << 20): { m: Machine; ev: MachineEvent[] } {
-  const m = Machine.boot({ memoryBytes, vmSanity: true, image: [vmEntry, ...image] });
-  const ev: MachineEvent[] = [];
-  m.onEvent((e) => ev.push(e));
-  return { m, ev };
-}
-
-function run(m: Machine, maxSteps = 300_000): void {
-  let i = 0;
-  for (; i < maxSteps && m.step(); i++) m.check();
-  expect(i).toBeLessThan(maxSteps);
-  expect(m.halted).toBeNull();
-  expect(m.snapshot().procs.some((p) => p.slot === VM_PROC_NR)).toBe(true);
-}
-
-function exits(ev: MachineEvent[]): string[] {
-  return ev.flatMap((e) => (e.kind === "exit" ? [`${e.ep}:${e.reason}`] : []));
-}
-
-function* peek(ctx: ProcessContext, addr: number): Syscall {
-  const b = new Uint8Array(1);
-  yield* load(ctx, virAddr(addr), b);
-  return b[0]!;
-}
-
-function* poke(ctx: ProcessContext, addr: number, v: number): Syscall<void> {
-  yield* store(ctx, virAddr(addr), Uint8Array.of(v));
-}
 
 function app(program: (ctx: ProcessContext) => Syscall): BootImageEntry {
   return { name: "app", slot: 11, program };

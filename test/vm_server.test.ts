@@ -4,12 +4,8 @@
  * VM's sanity checks run after every request and the kernel's after every step.
  */
 import { describe, expect, test } from "vitest";
-import type { BootImageEntry } from "../src/boot/image.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { vmEntry } from "../src/boot/services.ts";
 import { VM_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
 import { EPERM, OK } from "../src/include/errno.ts";
-import type { MachineEvent } from "../src/hw/events.ts";
 import { GET_KINFO, KINFO_SIZE } from "../src/include/kcall.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
@@ -19,27 +15,9 @@ import { sysGetinfo } from "../src/lib/libsys/sys_getinfo.ts";
 import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { bootVm as boot, exits, runVm as run } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
-
-function boot(
-  image: BootImageEntry[],
-  memoryBytes = 8 << 20,
-): { m: Machine; events: MachineEvent[] } {
-  const m = Machine.boot({ memoryBytes, vmSanity: true, image: [vmEntry, ...image] });
-  const events: MachineEvent[] = [];
-  m.onEvent((e) => events.push(e));
-  return { m, events };
-}
-
-function run(m: Machine): void {
-  for (let i = 0; i < 200_000 && m.step(); i++) m.check();
-  expect(m.halted).toBeNull();
-}
-
-function exits(events: MachineEvent[]): string[] {
-  return events.flatMap((e) => (e.kind === "exit" ? [`${e.ep}:${e.reason}`] : []));
-}
 
 /** Stays alive, blocked in RECEIVE on a page it touched once. */
 function* park(ctx: ProcessContext): Syscall {
@@ -50,7 +28,7 @@ function* park(ctx: ProcessContext): Syscall {
 describe("VM server", () => {
   test("the first touch of a data page maps a zeroed page; untouched pages read as zero", () => {
     const seen: number[][] = [];
-    const { m, events } = boot([
+    const { m, ev: events } = boot([
       {
         name: "app",
         slot: 11,
@@ -87,7 +65,7 @@ describe("VM server", () => {
 
   test("a touch outside every region ends only that process, with SIGSEGV", () => {
     const after: number[] = [];
-    const { m, events } = boot([
+    const { m, ev: events } = boot([
       {
         name: "bad",
         slot: 11,
@@ -118,7 +96,7 @@ describe("VM server", () => {
   test("running out of memory during a fault ends the process; its frames come back", () => {
     let touched = 0;
     const got: number[] = [];
-    const { m, events } = boot(
+    const { m, ev: events } = boot(
       [
         {
           name: "hog",
@@ -165,7 +143,7 @@ describe("VM server", () => {
 
   test("a kernel call whose buffer is not yet present completes after the MEMREQ flow", () => {
     const out: number[] = [];
-    const { m, events } = boot([
+    const { m, ev: events } = boot([
       {
         name: "app",
         slot: 11,

@@ -8,8 +8,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { BootImageEntry } from "../src/boot/image.ts";
-import { Machine } from "../src/boot/machine.ts";
-import { vmEntry } from "../src/boot/services.ts";
 import {
   INIT_PROC_NR,
   NONE,
@@ -30,7 +28,6 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "../src/include/vm.ts";
-import type { MachineEvent } from "../src/hw/events.ts";
 import { receive, send, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { minixMmap, minixMunmap, vmInfo } from "../src/lib/libc/mmap.ts";
 import {
@@ -44,6 +41,7 @@ import {
 import { load, store } from "../src/lib/mem.ts";
 import { malloc } from "../src/lib/runtime.ts";
 import { UMessage } from "../src/lib/umessage.ts";
+import { bootVm as boot, exits, runVm as run } from "./fixtures/vm.ts";
 
 const PAGE = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -52,25 +50,6 @@ const DRIVER = PM_PROC_NR;
 const A = 11 as Endpoint;
 const B = 12 as Endpoint;
 const C = 13 as Endpoint;
-
-function boot(image: BootImageEntry[], memoryBytes = 8 << 20): { m: Machine; ev: MachineEvent[] } {
-  const m = Machine.boot({ memoryBytes, vmSanity: true, image: [vmEntry, ...image] });
-  const ev: MachineEvent[] = [];
-  m.onEvent((e) => ev.push(e));
-  return { m, ev };
-}
-
-function run(m: Machine, maxSteps = 400_000): void {
-  let i = 0;
-  for (; i < maxSteps && m.step(); i++) m.check();
-  expect(i).toBeLessThan(maxSteps);
-  expect(m.halted).toBeNull();
-  expect(m.snapshot().procs.find((p) => p.slot === VM_PROC_NR)?.rts).toBe("RECEIVING");
-}
-
-function exits(ev: MachineEvent[]): string[] {
-  return ev.flatMap((e) => (e.kind === "exit" ? [`${e.ep}:${e.reason}`] : [])).sort();
-}
 
 // --- Workers: do what the driver asks in their own address space. ---
 

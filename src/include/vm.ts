@@ -46,9 +46,10 @@ export const VM_BOOTINFO_ADDR = 0x0040_0000;
 
 /**
  * Requests a process sends VM (SENDREC; VM answers with SENDNB, `m_type` = status). Numbers
- * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2, EXEC_NEWMEM +3, MMAP +10,
- * MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36, RS_SET_PRIV +37, QUERY_EXIT +38,
- * NOTIFY_SIG +39, INFO +40, WATCH_EXIT +43.
+ * are MINIX's (`VM_RQ_BASE` + the spec's index, MINIX-SPEC §8.11): EXIT +0, FORK +1, BRK +2,
+ * EXEC_NEWMEM +3, MMAP +10, MUNMAP +17, REMAP +33, SHM_UNMAP +34, GETPHYS +35, GETREF +36,
+ * RS_SET_PRIV +37, QUERY_EXIT +38, NOTIFY_SIG +39, INFO +40, WATCH_EXIT +43; KEEP +44 is not
+ * MINIX's (keep.ts).
  * MINIX: include/minix/com.h, include/minix/vm.h.
  */
 export const VM_CALL_NR = {

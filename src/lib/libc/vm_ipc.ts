@@ -1,9 +1,12 @@
 /**
  * The privileged VM calls (acl.ts decides who may make them; others get EPERM): shared
  * memory for the IPC server (`vm_remap`, `vm_unmap`, `vm_getphys`, `vm_getrefcount`), a
- * process's fork, exec and exit (`vm_fork`, `vm_exec_newmem`, `vm_exit`, PM's calls) and `vm_set_priv` (RS's). Each returns the status
- * (OK or a negative error code) and, where there is one, the reply value.
- * MINIX: lib/libsys/vm_remap.c, vm_fork.c, vm_exit.c, vm_set_priv.c (MINIX-SPEC §8.7, §8.10, §8.11).
+ * process's fork, exec and exit (`vm_fork`, `vm_exec_newmem`, `vm_exit`, PM's calls),
+ * `vm_set_priv` (RS's) and the IPC server's exit watch (`vm_notify_sig`, `vm_watch_exit`,
+ * `vm_query_exit`). Each returns the status (OK or a negative error code) and, where there
+ * is one, the reply value.
+ * MINIX: lib/libsys/vm_remap.c, vm_fork.c, vm_exit.c, vm_set_priv.c, vm_notify_sig.c,
+ * vm_query_exit.c (MINIX-SPEC §8.7, §8.10, §8.11).
  */
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";

@@ -4,10 +4,10 @@ import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
 import { EXEC_IMAGE_PAGES_MAX, VM_USER_TOP, type VmReq } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
-import { buildImage, discardImage, doExecNewmem, installImage } from "./exec.ts";
+import { buildImage, doExecNewmem, installImage } from "./exec.ts";
 import { runWithFakeKernel, type KcallSeen } from "./fake_kernel.ts";
-import { copyAddressSpace } from "./fork.ts";
 import {
+  forkSpace,
   mmapPages as mmap,
   peek,
   poke,
@@ -131,7 +131,7 @@ describe("buildImage / installImage", () => {
         vm.check();
       } else {
         fits = n;
-        discardImage(vm, r.pt);
+        vm.discardTable(r.pt);
         expect(vm.phys.freeFrames).toBe(free0);
         vm.check();
       }
@@ -149,14 +149,7 @@ describe("buildImage / installImage", () => {
     const { vm } = w;
     poke(w, A, DATA, 7);
     const parent = proc(vm, A);
-    const space = copyAddressSpace(vm, parent);
-    if (space === ENOMEM) throw new Error("ENOMEM");
-    vm.procs.set(CHILD, {
-      ...parent,
-      endpoint: CHILD,
-      pt: space.pt,
-      regions: space.regions,
-    });
+    forkSpace(vm, A, CHILD);
     const pa = parent.pt.lookup(DATA)!.phys;
     expect(vm.refcount(pa)).toBe(2);
     expect(exec(vm, CHILD, 1)).toBe(OK);

@@ -43,7 +43,7 @@ import { sysVmctl } from "../../lib/libsys/sys_vmctl.ts";
 import type { VmResult } from "./mmap.ts";
 import { PageTable } from "./pagetable.ts";
 import { RegionSet, VR_ANON, VR_WRITABLE } from "./region.ts";
-import type { Vm, VmProc } from "./vm.ts";
+import { addDataRegion, type Vm, type VmProc } from "./vm.ts";
 
 const PAGE = I386_PAGE_SIZE;
 
@@ -63,13 +63,7 @@ export interface NewImage {
 export function buildImage(vm: Vm, vmp: VmProc, imagePages: number): NewImage | typeof ENOMEM {
   const regions = new RegionSet();
   if (vmp.dataPages > 0) {
-    const r = regions.add({
-      start: vmp.dataStart,
-      length: vmp.dataPages * PAGE,
-      flags: VR_WRITABLE,
-      tag: "data",
-    });
-    if (r !== OK) return ENOMEM;
+    if (addDataRegion(regions, vmp.dataStart, vmp.dataPages) !== OK) return ENOMEM;
   }
   let imageStart = VM_USER_TOP;
   if (imagePages > 0) {
@@ -85,30 +79,16 @@ export function buildImage(vm: Vm, vmp: VmProc, imagePages: number): NewImage | 
   }
   const pt = PageTable.create(vm.access, vm);
   if (pt === ENOMEM) return ENOMEM;
+  const bits = I386_VM_USER | I386_VM_WRITE;
   for (let i = 0; i < imagePages; i++) {
     const frame = vm.allocFrame();
-    if (frame < 0) {
-      discardImage(vm, pt);
+    if (frame >= 0) vm.zeroFrame(frame);
+    if (frame < 0 || vm.mapFresh(pt, imageStart + i * PAGE, frame, bits) !== OK) {
+      vm.discardTable(pt);
       return ENOMEM;
     }
-    vm.zeroFrame(frame);
-    const r = pt.writeMap(imageStart + i * PAGE, frame, PAGE, I386_VM_USER | I386_VM_WRITE);
-    if (r !== OK) {
-      vm.freeFrame(frame);
-      discardImage(vm, pt);
-      return ENOMEM;
-    }
-    vm.ref(frame);
   }
   return { pt, regions, imageStart };
-}
-
-/** Frees a new image that will not be installed: its frames and page tables. */
-export function discardImage(vm: Vm, pt: PageTable): void {
-  const frames: number[] = [];
-  for (const m of pt.mappings()) frames.push(m.phys);
-  pt.destroy();
-  for (const pa of frames) vm.unref(pa);
 }
 
 /**
@@ -150,7 +130,7 @@ export function* doExecNewmem(
   if (image === ENOMEM) return result(ENOMEM);
   const s = yield* sysVmctl(ctx, old.endpoint, VMCTL_SETADDRSPACE, image.pt.root);
   if (s.status !== OK) {
-    discardImage(vm, image.pt);
+    vm.discardTable(image.pt);
     return result(s.status);
   }
   installImage(vm, old, image);

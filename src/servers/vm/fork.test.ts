@@ -11,6 +11,7 @@ import { runWithFakeKernel, type KcallSeen, type KernelAnswer } from "./fake_ker
 import { copyAddressSpace, discardAddressSpace, doFork, type ForkedSpace } from "./fork.ts";
 import { doRemap } from "./shm.ts";
 import {
+  forkSpace,
   mmapPages as mmap,
   peek,
   poke,
@@ -38,22 +39,9 @@ function setup(frames = 256): World {
   ]);
 }
 
-/** copyAddressSpace + the child registered under CHILD (what doFork does around SYS_FORK). */
+/** {@link forkSpace} with the child under CHILD by default. */
 function fork(vm: Vm, parent: Endpoint, child = CHILD): ForkedSpace {
-  const p = proc(vm, parent);
-  const space = copyAddressSpace(vm, p);
-  if (space === ENOMEM) throw new Error("ENOMEM");
-  vm.procs.set(child, {
-    endpoint: child,
-    pt: space.pt,
-    regions: space.regions,
-    heapStart: p.heapStart,
-    dataStart: p.dataStart,
-    dataPages: p.dataPages,
-    privileged: p.privileged,
-  });
-  vm.check();
-  return space;
+  return forkSpace(vm, parent, child);
 }
 
 function snapshotPt(vm: Vm, ep: Endpoint): string {

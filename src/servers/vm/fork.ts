@@ -55,8 +55,8 @@ import { sysVmctl } from "../../lib/libsys/sys_vmctl.ts";
 import type { VmResult } from "./mmap.ts";
 import { PageTable, PT_FLAGS_MASK } from "./pagetable.ts";
 import { VmSanityError } from "./physmem.ts";
-import { RegionSet, VR_DIRECT, VR_SHARED, VR_WRITABLE } from "./region.ts";
-import { isSystemSlot, type BootMapped, type Vm, type VmProc } from "./vm.ts";
+import { RegionSet, VR_DIRECT, VR_SHARED } from "./region.ts";
+import { addDataRegion, isSystemSlot, type BootMapped, type Vm, type VmProc } from "./vm.ts";
 
 /** The child's address space before it has an endpoint, and what the parent lost. */
 export interface ForkedSpace {
@@ -91,14 +91,10 @@ export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof E
       // A safemap share is never made copy-on-write: the child gets its own copy now and the
       // parent's entry stays as it is (shared, writable if it was).
       const frame = vm.copyFrame(region, m.phys);
-      const r =
-        frame < 0 ? ENOMEM : pt.writeMap(m.vaddr, frame, I386_PAGE_SIZE, m.flags & COPY_BITS);
-      if (r !== OK) {
-        if (frame >= 0) vm.freeFrame(frame);
-        discardChild(vm, pt);
+      if (frame < 0 || vm.mapFresh(pt, m.vaddr, frame, m.flags & COPY_BITS) !== OK) {
+        vm.discardTable(pt);
         return ENOMEM;
       }
-      vm.ref(frame);
       continue;
     }
     const shared = (region.flags & (VR_SHARED | VR_DIRECT)) !== 0;
@@ -106,7 +102,7 @@ export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof E
     const r = pt.writeMap(m.vaddr, m.phys, I386_PAGE_SIZE, bits);
     if (r !== OK) {
       // Out of memory for a page table: drop what the child has, the parent is untouched.
-      discardChild(vm, pt);
+      vm.discardTable(pt);
       return ENOMEM;
     }
     vm.ref(m.phys);
@@ -127,19 +123,12 @@ export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof E
  * unshared once more). Restoring a permission needs no TLB flush.
  */
 export function discardAddressSpace(vm: Vm, parent: VmProc, space: ForkedSpace): void {
-  discardChild(vm, space.pt);
+  vm.discardTable(space.pt);
   for (const { vaddr, flags } of space.protected) {
     if (parent.pt.setFlags(vaddr, flags & PT_FLAGS_MASK) !== OK) {
       throw new VmSanityError(`fork: cannot restore 0x${vaddr.toString(16)}`);
     }
   }
-}
-
-function discardChild(vm: Vm, pt: PageTable): void {
-  const frames: number[] = [];
-  for (const m of pt.mappings()) frames.push(m.phys);
-  pt.destroy();
-  for (const pa of frames) vm.unref(pa);
 }
 
 /**
@@ -152,26 +141,19 @@ export function copyBootMapped(vm: Vm, parent: BootMapped): ForkedSpace | typeof
   const pt = PageTable.create(vm.access, vm);
   if (pt === ENOMEM) return ENOMEM;
   const regions = new RegionSet();
-  const length = parent.dataPages * I386_PAGE_SIZE;
-  if (regions.add({ start: parent.dataStart, length, flags: VR_WRITABLE, tag: "data" }) !== OK) {
-    throw new VmSanityError("fork: cannot make the child's data region");
-  }
+  const data =
+    addDataRegion(regions, parent.dataStart, parent.dataPages) === OK
+      ? regions.at(parent.dataStart)
+      : undefined;
+  if (data === undefined) throw new VmSanityError("fork: cannot make the child's data region");
   const src = PageTable.adopt(vm.access, vm, parent.cr3);
-  for (let va = parent.dataStart; va < parent.dataStart + length; va += I386_PAGE_SIZE) {
+  for (let va = data.start; va < data.start + data.length; va += I386_PAGE_SIZE) {
     const from = src.lookup(va);
-    const frame = vm.allocFrame();
-    if (from === undefined || frame < 0) {
-      if (frame >= 0) vm.freeFrame(frame);
-      discardChild(vm, pt);
+    const frame = from === undefined ? -1 : vm.copyFrame(data, from.phys);
+    if (frame < 0 || vm.mapFresh(pt, va, frame, I386_VM_USER | I386_VM_WRITE) !== OK) {
+      vm.discardTable(pt);
       return ENOMEM;
     }
-    vm.access.copy(frame, from.phys, I386_PAGE_SIZE);
-    if (pt.writeMap(va, frame, I386_PAGE_SIZE, I386_VM_USER | I386_VM_WRITE) !== OK) {
-      vm.freeFrame(frame);
-      discardChild(vm, pt);
-      return ENOMEM;
-    }
-    vm.ref(frame);
   }
   return { pt, regions, protected: [] };
 }
@@ -201,7 +183,7 @@ export function* doFork(
   });
   if (f.status !== OK) {
     if (parent !== undefined) discardAddressSpace(vm, parent, space);
-    else discardChild(vm, space.pt);
+    else vm.discardTable(space.pt);
     return forkResult(f.status);
   }
   const child = f.reply.endpt;

@@ -68,6 +68,9 @@ describe("VM_KEEP", () => {
     expect(keep(vm, A, 0, 0).status).toBe(EINVAL);
     expect(keep(vm, A, a, 2 * PAGE).status).toBe(OK);
     expect(keep(vm, B, 0x1234, 2 * PAGE).status).toBe(EINVAL);
+    // An address that is not free is EINVAL too (as for VM_REMAP), not ENOMEM.
+    const b = mmap(vm, B, 1);
+    expect(keep(vm, B, b, 2 * PAGE).status).toBe(EINVAL);
     expect(vm.kept.get(KEY)).toHaveLength(2);
     vm.check();
   });

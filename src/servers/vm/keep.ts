@@ -17,10 +17,11 @@
 import type { Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, OK } from "../../include/errno.ts";
 import { virAddr } from "../../include/types.ts";
-import { VM_USER_TOP, type VmReq } from "../../include/vm.ts";
-import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
+import type { VmReq } from "../../include/vm.ts";
+import { I386_PAGE_SIZE } from "../../include/vmpt.ts";
 import type { VmResult } from "./mmap.ts";
-import { VR_ANON, VR_DIRECT, VR_SHARED, VR_WRITABLE } from "./region.ts";
+import { VR_DIRECT, VR_WRITABLE } from "./region.ts";
+import { framesOf, makePresent, mapSharedRegion, markShared, placeDest } from "./shm.ts";
 import type { Vm } from "./vm.ts";
 
 const PAGE = I386_PAGE_SIZE;
@@ -41,55 +42,22 @@ export function doKeep(vm: Vm, caller: Endpoint, req: VmReq<"VM_KEEP">): VmResul
   }
   if (frames !== undefined) {
     const len = frames.length * PAGE;
-    const want = req.addr;
-    let start: number;
-    if (want === 0) start = vmp.regions.findFree(len, { below: VM_USER_TOP });
-    else if (want % PAGE !== 0 || want < PAGE || want + len > VM_USER_TOP) return result(EINVAL);
-    else start = vmp.regions.findFree(len, { hint: want, above: want, below: want + len });
-    if (start < 0 || (want !== 0 && start !== want)) return result(start < 0 ? start : EINVAL);
-    const r = vmp.regions.add({
-      start,
-      length: len,
-      flags: VR_ANON | VR_SHARED | VR_WRITABLE,
-      tag: "mmap",
-    });
-    if (r !== OK) return result(r);
-    for (let i = 0; i < frames.length; i++) {
-      const w = vm.mapShared(vmp, start + i * PAGE, frames[i]!, I386_VM_USER | I386_VM_WRITE);
-      if (w !== OK) {
-        if (i > 0) vm.unmapRange(vmp, start, i * PAGE);
-        vmp.regions.remove(start, len);
-        return result(w);
-      }
-    }
-    return result(OK, start, 0, len);
+    const start = placeDest(vmp, req.addr, len);
+    if (start < 0) return result(start);
+    const r = mapSharedRegion(vm, vmp, start, frames, true);
+    return r === OK ? result(OK, start, 0, len) : result(r);
   }
   const len = Math.ceil(req.size / PAGE) * PAGE;
   const region = vmp.regions.at(req.addr);
   if (region === undefined || len !== region.length) return result(EINVAL);
   if (region.tag !== "mmap" || (region.flags & VR_DIRECT) !== 0) return result(EFAULT);
   if ((region.flags & VR_WRITABLE) === 0) return result(EINVAL);
-  for (let a = region.start; a < region.start + len; a += PAGE) {
-    const e = vmp.pt.lookup(a);
-    const r =
-      e === undefined
-        ? vm.demandZero(vmp, region, a)
-        : (region.flags & VR_SHARED) === 0 && (e.flags & I386_VM_WRITE) === 0
-          ? vm.cowPage(vmp, region, a, e.phys, e.flags)
-          : OK;
-    if (r !== OK) return result(r);
-  }
-  const kept: number[] = [];
-  for (let a = region.start; a < region.start + len; a += PAGE) {
-    const pa = vmp.pt.lookup(a)?.phys;
-    if (pa === undefined) return result(EFAULT);
-    kept.push(pa);
-  }
+  const p = makePresent(vm, vmp, region);
+  if (p !== OK) return result(p);
+  const kept = framesOf(vmp, region.start, len);
+  if (kept === undefined) return result(EFAULT);
   for (const pa of kept) vm.ref(pa);
   vm.kept.set(req.key, kept);
-  if ((region.flags & VR_SHARED) === 0) {
-    vmp.regions.remove(region.start, region.length);
-    vmp.regions.add({ ...region, flags: region.flags | VR_SHARED });
-  }
+  markShared(vmp, region);
   return result(OK, region.start, 1, len);
 }

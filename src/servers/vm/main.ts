@@ -10,10 +10,10 @@
  *   and let the process go on (VMCTL_CLEAR_PAGEFAULT), or end it with SIGSEGV. One that did
  *   not come from the kernel is refused with EPERM.
  * - a call from a process (`vmCalls`: brk, minix_mmap, minix_munmap, info, and for privileged
- *   callers exit, fork, exec_newmem, remap, shm_unmap, getphys, getref, rs_set_priv — acl.ts): the
- *   handler's status goes back in `m_type` with its reply fields; an unprivileged caller of a
- *   privileged call gets EPERM. A handler that needs the kernel (fork, exec) is a generator making
- *   kernel calls. If page-table entries were removed or restricted (unmaps, copy-on-write)
+ *   callers exit, fork, exec_newmem, remap, shm_unmap, getphys, getref, rs_set_priv, the exit
+ *   watch and keep — acl.ts): the handler's status goes back in `m_type` with its reply
+ *   fields; an unprivileged caller of a privileged call gets EPERM. A handler that needs the
+ *   kernel (fork, exec, notify_sig) is a generator making kernel calls or sending. If page-table entries were removed or restricted (unmaps, copy-on-write)
  *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply or before a faulting process goes
  *   on.
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.

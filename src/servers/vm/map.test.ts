@@ -11,10 +11,9 @@ import {
   PROT_WRITE,
 } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
-import { copyAddressSpace } from "./fork.ts";
 import { MAP_COW, mapMemory, unmapMemory } from "./map.ts";
 import { doMmap } from "./mmap.ts";
-import { procOf as proc, vmWorld, DATA, type World } from "./test_world.ts";
+import { forkSpace, procOf as proc, touch, vmWorld, DATA, type World } from "./test_world.ts";
 import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
@@ -31,27 +30,17 @@ function setup(frames = 256): World {
 
 /** Fills the page at `addr` of `ep` with `v`, faulting first as the MMU would. */
 function fill(w: World, ep: Endpoint, addr: number, v: number): number {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) {
-    const r = w.vm.fault(ep, addr, true);
-    if (r !== OK) return r;
-    e = pt.lookup(addr);
-  }
-  if (e === undefined || (e.flags & I386_VM_WRITE) === 0) throw new Error("still not writable");
+  const e = touch(w, ep, addr, true);
+  if (typeof e === "number") return e;
   w.mem.bytes.fill(v, e.phys, e.phys + PAGE);
   return OK;
 }
 
 /** The single byte value every byte of the page holds, or -1 if they differ. */
 function read(w: World, ep: Endpoint, addr: number): number {
-  const pt = proc(w.vm, ep).pt;
-  let e = pt.lookup(addr);
-  if (e === undefined) {
-    expect(w.vm.fault(ep, addr, false)).toBe(OK);
-    e = pt.lookup(addr);
-  }
-  if (e === undefined) throw new Error("still absent");
+  const e = touch(w, ep, addr, false);
+  expect(e).not.toBeTypeOf("number");
+  if (typeof e === "number") return -1;
   const page = w.mem.bytes.subarray(e.phys, e.phys + PAGE);
   const v = page[0]!;
   return page.every((b) => b === v) ? v : -1;
@@ -59,14 +48,6 @@ function read(w: World, ep: Endpoint, addr: number): number {
 
 function frameOf(vm: Vm, ep: Endpoint, addr: number): number {
   return proc(vm, ep).pt.lookup(addr)?.phys ?? -1;
-}
-
-function forkChild(vm: Vm, parent: Endpoint): void {
-  const p = proc(vm, parent);
-  const space = copyAddressSpace(vm, p);
-  if (space === ENOMEM) throw new Error("ENOMEM");
-  vm.procs.set(CHILD, { ...p, endpoint: CHILD, pt: space.pt, regions: space.regions });
-  vm.check();
 }
 
 describe("mapMemory SMAP", () => {
@@ -155,7 +136,7 @@ describe("mapMemory SMAP", () => {
     const w = setup();
     const { vm } = w;
     expect(fill(w, G, DATA, 21)).toBe(OK);
-    forkChild(vm, G);
+    forkSpace(vm, G, CHILD);
     expect(fill(w, R, DATA, 10)).toBe(OK);
     expect(mapMemory(vm, G, R, DATA, DATA, PAGE, 1)).toBe(OK);
     vm.check();
@@ -175,7 +156,7 @@ describe("mapMemory SMAP", () => {
     expect(mapMemory(vm, G, R, DATA, DATA, 2 * PAGE, 1)).toBe(OK);
     expect(fill(w, R, DATA, 10)).toBe(OK);
     vm.takeTlbFlush();
-    forkChild(vm, R);
+    forkSpace(vm, R, CHILD);
     expect(proc(vm, R).pt.lookup(DATA)!.flags & I386_VM_WRITE).not.toBe(0);
     expect(frameOf(vm, CHILD, DATA)).not.toBe(frameOf(vm, R, DATA));
     expect(fill(w, G, DATA, 20)).toBe(OK);
@@ -234,7 +215,7 @@ describe("mapMemory SMAP", () => {
     const { vm } = w;
     // G has its 8 data pages COW-shared with a child: each SMAP'd page needs a copy.
     for (let i = 0; i < 8; i++) expect(fill(w, G, DATA + i * PAGE, i + 1)).toBe(OK);
-    forkChild(vm, G);
+    forkSpace(vm, G, CHILD);
     while (vm.phys.freeFrames > 3) vm.allocFrame();
     const r = mapMemory(vm, G, R, DATA, DATA, 8 * PAGE, 1);
     expect(r).toBe(ENOMEM);

@@ -31,7 +31,7 @@
  */
 import { EFAULT, EINVAL, OK } from "../../include/errno.ts";
 import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
-import { PT_FLAGS_MASK } from "./pagetable.ts";
+import { isPageRange, PT_FLAGS_MASK } from "./pagetable.ts";
 import { VR_DIRECT, VR_SHARED, VR_WRITABLE, type Region } from "./region.ts";
 import type { Vm, VmProc } from "./vm.ts";
 
@@ -50,18 +50,6 @@ const PAGE = I386_PAGE_SIZE;
 
 /** `flag` of a COW-share request (VMPTYPE_COWMAP). */
 export const MAP_COW = -1;
-
-function pageRange(addr: number, len: number): boolean {
-  return (
-    Number.isInteger(addr) &&
-    Number.isInteger(len) &&
-    addr >= 0 &&
-    len > 0 &&
-    addr % PAGE === 0 &&
-    len % PAGE === 0 &&
-    addr + len <= 2 ** 32
-  );
-}
 
 /** The regions covering each page of `[addr, addr+len)`, or undefined if a page has none. */
 function regionsOf(vmp: VmProc, addr: number, len: number): Region[] | undefined {
@@ -108,7 +96,7 @@ export function mapMemory(
   flag: number,
 ): number {
   if (flag !== 1 && flag !== 0 && flag !== MAP_COW) return L_EINVAL;
-  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return L_EINVAL;
+  if (!isPageRange(srcAddr, len) || !isPageRange(dstAddr, len)) return L_EINVAL;
   const src = vm.procs.get(srcEp);
   const dst = vm.procs.get(dstEp);
   if (src === undefined || dst === undefined) return L_EINVAL;
@@ -124,28 +112,17 @@ export function mapMemory(
     if (!cow && ((s | d) & L_VR_SHARED) !== 0) return L_EFAULT;
     if ((cow || flag === 1) && (d & L_VR_WRITABLE) === 0) return L_EFAULT;
   }
-  return cow
-    ? cowShare(vm, src, dst, srcAddr, dstAddr, srcRegions, dstRegions)
-    : smapShare(vm, src, dst, srcAddr, dstAddr, srcRegions, flag === 1);
-}
-
-function smapShare(
-  vm: Vm,
-  src: VmProc,
-  dst: VmProc,
-  srcAddr: number,
-  dstAddr: number,
-  srcRegions: readonly Region[],
-  writable: boolean,
-): number {
-  const bits = L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0);
+  const bits = L_I386_VM_USER | (flag === 1 ? L_I386_VM_WRITE : 0);
   for (let i = 0; i < srcRegions.length; i++) {
     const a = srcAddr + i * PAGE;
     const b = dstAddr + i * PAGE;
-    const r = smapPage(vm, src, dst, a, b, srcRegions[i]!, bits);
+    const r = cow
+      ? cowPage(vm, src, dst, a, b, srcRegions[i]!, dstRegions[i]!)
+      : smapPage(vm, src, dst, a, b, srcRegions[i]!, bits);
     if (r !== L_OK) {
-      // Undo: no destination page may stay shared without the kernel's record of it.
-      for (let j = 0; j < i; j++) dropPage(vm, dst, dstAddr + j * PAGE);
+      // SMAP undoes: no destination page may stay shared without the kernel's record of it.
+      // COW pages done stay done.
+      if (!cow) for (let j = 0; j < i; j++) dropPage(vm, dst, dstAddr + j * PAGE);
       return r;
     }
   }
@@ -195,24 +172,6 @@ function smapPage(
 /** Removes the entry at `page` of `vmp` (if present) and its reference. */
 function dropPage(vm: Vm, vmp: VmProc, page: number): void {
   if (vmp.pt.lookup(page) !== undefined) vm.unmapRange(vmp, page, PAGE);
-}
-
-function cowShare(
-  vm: Vm,
-  src: VmProc,
-  dst: VmProc,
-  srcAddr: number,
-  dstAddr: number,
-  srcRegions: readonly Region[],
-  dstRegions: readonly Region[],
-): number {
-  for (let i = 0; i < srcRegions.length; i++) {
-    const a = srcAddr + i * PAGE;
-    const b = dstAddr + i * PAGE;
-    const r = cowPage(vm, src, dst, a, b, srcRegions[i]!, dstRegions[i]!);
-    if (r !== L_OK) return r;
-  }
-  return L_OK;
 }
 
 function cowPage(
@@ -266,7 +225,7 @@ export function unmapMemory(
   dstAddr: number,
   len: number,
 ): number {
-  if (!pageRange(srcAddr, len) || !pageRange(dstAddr, len)) return L_EINVAL;
+  if (!isPageRange(srcAddr, len) || !isPageRange(dstAddr, len)) return L_EINVAL;
   const dst = vm.procs.get(dstEp);
   if (dst === undefined) return L_EINVAL;
   const src = vm.procs.get(srcEp);

@@ -100,7 +100,7 @@ function isAligned(n: number, align: number): boolean {
 }
 
 /** `len` is a positive page multiple and `[base, base+len)` fits in 32 bits. */
-function isPageRange(base: number, len: number): boolean {
+export function isPageRange(base: number, len: number): boolean {
   return (
     isAligned(base, L_I386_PAGE_SIZE) &&
     Number.isInteger(len) &&

@@ -50,12 +50,83 @@ function sharedRegion(vm: Vm, ep: number, addr: number): [VmProc, Region] | unde
   return [vmp, region];
 }
 
-/** Where the destination region goes: `want`, or a free slot when 0; negative: the error. */
-function placeDest(dst: VmProc, want: number, len: number): number {
+/**
+ * Where a new shared region of `len` bytes goes in `dst` (VM_REMAP, VM_KEEP): `want` exactly
+ * (page aligned, inside user space and free, else EINVAL), or the highest free slot below
+ * VM_USER_TOP when `want` is 0 (none: ENOMEM). Negative: the error.
+ */
+export function placeDest(dst: VmProc, want: number, len: number): number {
   if (want === 0) return dst.regions.findFree(len, { below: VM_USER_TOP });
   if (want % PAGE !== 0 || want < PAGE || want + len > VM_USER_TOP) return EINVAL;
   const at = dst.regions.findFree(len, { hint: want, above: want, below: want + len });
   return at === want ? want : EINVAL;
+}
+
+/**
+ * Makes every page of `region` of `vmp` present (zeroed if absent) so that it can be shared
+ * frame by frame; a page of a writable region still copy-on-write with a fork relative is
+ * copied first (MINIX gives the other side the copy). Pages done stay done on ENOMEM.
+ */
+export function makePresent(vm: Vm, vmp: VmProc, region: Region): number {
+  const cow = (region.flags & VR_WRITABLE) !== 0 && (region.flags & VR_SHARED) === 0;
+  for (let a = region.start; a < region.start + region.length; a += PAGE) {
+    const e = vmp.pt.lookup(a);
+    const r =
+      e === undefined
+        ? vm.demandZero(vmp, region, a)
+        : cow && (e.flags & I386_VM_WRITE) === 0
+          ? vm.cowPage(vmp, region, a, e.phys, e.flags)
+          : OK;
+    if (r !== OK) return r;
+  }
+  return OK;
+}
+
+/** The frames of the `len` bytes from `start` of `vmp`, or undefined if a page is absent. */
+export function framesOf(vmp: VmProc, start: number, len: number): number[] | undefined {
+  const frames: number[] = [];
+  for (let a = start; a < start + len; a += PAGE) {
+    const pa = vmp.pt.lookup(a)?.phys;
+    if (pa === undefined) return undefined;
+    frames.push(pa);
+  }
+  return frames;
+}
+
+/**
+ * Adds a VR_ANON | VR_SHARED mmap region at `start` of `vmp` (writable iff `writable`) mapping
+ * `frames` in order, one reference more each. On failure nothing is left (the references
+ * taken go with the entries).
+ */
+export function mapSharedRegion(
+  vm: Vm,
+  vmp: VmProc,
+  start: number,
+  frames: readonly number[],
+  writable: boolean,
+): number {
+  const len = frames.length * PAGE;
+  const flags = VR_ANON | VR_SHARED | (writable ? VR_WRITABLE : 0);
+  const r = vmp.regions.add({ start, length: len, flags, tag: "mmap" });
+  if (r !== OK) return r;
+  const bits = I386_VM_USER | (writable ? I386_VM_WRITE : 0);
+  for (let i = 0; i < frames.length; i++) {
+    const w = vm.mapShared(vmp, start + i * PAGE, frames[i]!, bits);
+    if (w !== OK) {
+      // Out of memory for a page table: undo.
+      if (i > 0) vm.unmapRange(vmp, start, i * PAGE);
+      vmp.regions.remove(start, len);
+      return w;
+    }
+  }
+  return OK;
+}
+
+/** Marks `region` of `vmp` VR_SHARED (its pages are all present: {@link makePresent}). */
+export function markShared(vmp: VmProc, region: Region): void {
+  if ((region.flags & VR_SHARED) !== 0) return;
+  vmp.regions.remove(region.start, region.length);
+  vmp.regions.add({ ...region, flags: region.flags | VR_SHARED });
 }
 
 /** VM_REMAP: maps the source region's frames into the destination. Reply: the address. */
@@ -73,42 +144,14 @@ export function doRemap(vm: Vm, _caller: Endpoint, req: VmReq<"VM_REMAP">): VmRe
   const start = placeDest(d, destAddr, len);
   if (start < 0) return addrResult(start);
 
-  // Every page of the source present, so both sides share frames from now on; a page still
-  // copy-on-write with a fork relative is copied first (MINIX gives the other side the copy).
-  const writable = (region.flags & VR_WRITABLE) !== 0;
-  for (let a = region.start; a < region.start + len; a += PAGE) {
-    const e = s.pt.lookup(a);
-    const r =
-      e === undefined
-        ? vm.demandZero(s, region, a)
-        : writable && (region.flags & VR_SHARED) === 0 && (e.flags & I386_VM_WRITE) === 0
-          ? vm.cowPage(s, region, a, e.phys, e.flags)
-          : OK;
-    if (r !== OK) return addrResult(r);
-  }
-
-  const r = d.regions.add({
-    start,
-    length: len,
-    flags: VR_ANON | VR_SHARED | (writable ? VR_WRITABLE : 0),
-    tag: "mmap",
-  });
+  // Every page of the source present, so both sides share frames from now on.
+  const p = makePresent(vm, s, region);
+  if (p !== OK) return addrResult(p);
+  const frames = framesOf(s, region.start, len);
+  if (frames === undefined) return addrResult(EFAULT);
+  const r = mapSharedRegion(vm, d, start, frames, (region.flags & VR_WRITABLE) !== 0);
   if (r !== OK) return addrResult(r);
-  const bits = I386_VM_USER | (writable ? I386_VM_WRITE : 0);
-  for (let off = 0; off < len; off += PAGE) {
-    const pa = s.pt.lookup(region.start + off)?.phys ?? -1;
-    const w = pa < 0 ? EFAULT : vm.mapShared(d, start + off, pa, bits);
-    if (w !== OK) {
-      // Out of memory for a page table: undo (the references taken go with the entries).
-      if (off > 0) vm.unmapRange(d, start, off);
-      d.regions.remove(start, len);
-      return addrResult(w);
-    }
-  }
-  if ((region.flags & VR_SHARED) === 0) {
-    s.regions.remove(region.start, region.length);
-    s.regions.add({ ...region, flags: region.flags | VR_SHARED });
-  }
+  markShared(s, region);
   return addrResult(OK, start);
 }
 

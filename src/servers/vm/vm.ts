@@ -32,7 +32,13 @@ import {
   I386_VM_WRITE,
 } from "../../include/vmpt.ts";
 import { VM_PHYS_BASE } from "../../include/vm.ts";
-import { PageTable, PT_FLAGS_MASK, type FrameSource, type PhysAccess } from "./pagetable.ts";
+import {
+  isPageRange,
+  PageTable,
+  PT_FLAGS_MASK,
+  type FrameSource,
+  type PhysAccess,
+} from "./pagetable.ts";
 import { PhysMem, VmSanityError } from "./physmem.ts";
 import {
   RegionSet,
@@ -125,7 +131,6 @@ export interface VmProc {
   privileged: boolean;
 }
 
-/** Boot slots of the system servers (PM … PFS, not VM, not INIT): privileged VM callers. */
 /** A boot process in the shared mapping (see `Vm.bootMapped`). */
 export interface BootMapped {
   readonly endpoint: Endpoint;
@@ -134,9 +139,18 @@ export interface BootMapped {
   readonly dataPages: number;
 }
 
+/** Boot slots of the system servers (PM … PFS, not VM, not INIT): privileged VM callers. */
 export function isSystemSlot(ep: number): boolean {
   const slot = slotOf(ep);
   return slot >= 0 && slot < LAST_SPECIAL_PROC_NR && slot !== VM_PROC_NR;
+}
+
+/**
+ * Adds the demand-zero data area every image has (`pages` > 0 pages from `start`, writable)
+ * to `regions`: at boot, in the child of a boot process, and kept across exec.
+ */
+export function addDataRegion(regions: RegionSet, start: number, pages: number): number {
+  return regions.add({ start, length: pages * PAGE, flags: L_VR_WRITABLE, tag: "data" });
 }
 
 export interface VmStats {
@@ -157,6 +171,8 @@ export class Vm implements FrameSource {
    */
   readonly bootMapped = new Map<number, BootMapped>();
   readonly stats: VmStats = { faults: 0, memreqs: 0, copies: 0 };
+  /** The IPC server's exit watch (watch.ts): watched endpoints, and those not yet queried. */
+  readonly exitWatch = { watched: new Set<Endpoint>(), pending: [] as Endpoint[] };
   /** VM_KEEP: frames VM holds one reference each on, by key (keep.ts). */
   readonly kept = new Map<number, readonly number[]>();
   /** Frames [0, reservedFrames) were used by the loader and are never handed out. */
@@ -288,6 +304,17 @@ export class Vm implements FrameSource {
     return L_OK;
   }
 
+  /**
+   * Maps `frame`, fresh from {@link allocFrame} or {@link copyFrame} and not yet counted, at
+   * page `va` of `pt` with entry bits `bits`, one reference. On failure the frame is freed.
+   */
+  mapFresh(pt: PageTable, va: number, frame: number, bits: number): number {
+    const r = pt.writeMap(va, frame, PAGE, bits);
+    if (r === L_OK) this.ref(frame);
+    else this.freeFrame(frame);
+    return r;
+  }
+
   /** Maps the frame at `pa` at page `va` of `vmp` and counts the reference. */
   mapShared(vmp: VmProc, va: number, pa: number, bits: number): number {
     const r = vmp.pt.writeMap(va, pa, PAGE, bits);
@@ -301,8 +328,9 @@ export class Vm implements FrameSource {
    * of where its data is (`bootMapped`).
    */
   adopt(endpoint: Endpoint, cr3: number, dataStart: number, dataPages: number): number {
+    const pt = PageTable.adopt(this.access, this, cr3);
     if (dataPages > 0) {
-      const at = PageTable.adopt(this.access, this, cr3).lookup(dataStart);
+      const at = pt.lookup(dataStart);
       if (at !== undefined && (at.flags & I386_VM_BIGPAGE) !== 0) {
         this.bootMapped.set(endpoint, { endpoint, cr3, dataStart, dataPages });
         return OK;
@@ -310,15 +338,9 @@ export class Vm implements FrameSource {
     }
     const regions = new RegionSet();
     if (dataPages > 0) {
-      const r = regions.add({
-        start: dataStart,
-        length: dataPages * PAGE,
-        flags: L_VR_WRITABLE,
-        tag: "data",
-      });
+      const r = addDataRegion(regions, dataStart, dataPages);
       if (r !== L_OK) return r;
     }
-    const pt = PageTable.adopt(this.access, this, cr3);
     this.procs.set(endpoint, {
       endpoint,
       pt,
@@ -362,15 +384,26 @@ export class Vm implements FrameSource {
   }
 
   /**
+   * Frees an address space that was never registered (a fork child or an exec image that
+   * will not be installed): each frame it maps loses a reference, its page tables and its
+   * directory are freed.
+   */
+  discardTable(pt: PageTable): void {
+    const frames: number[] = [];
+    for (const m of pt.mappings()) frames.push(m.phys);
+    pt.destroy();
+    for (const pa of frames) this.unref(pa);
+  }
+
+  /**
    * Clears the page-table entries of `[start, start+len)` (page aligned) in `vmp` and drops
-   * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller removes the region
-   * piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
+   * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller
+   * removes the region piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
    * tables stay, as in MINIX (freed when the process goes).
    * @returns OK, or EINVAL for a bad range (nothing changed).
    */
   unmapRange(vmp: VmProc, start: number, len: number): number {
-    if (!Number.isInteger(start) || !Number.isInteger(len) || start % PAGE !== 0) return L_EINVAL;
-    if (len <= 0 || len % PAGE !== 0 || start < 0 || start + len > 2 ** 32) return L_EINVAL;
+    if (!isPageRange(start, len)) return L_EINVAL;
     const frames: number[] = [];
     for (let a = start; a < start + len; a += PAGE) {
       const m = vmp.pt.lookup(a);
@@ -494,8 +527,8 @@ export class Vm implements FrameSource {
    * Sanity checks (MINIX SANITYCHECK, MINIX-SPEC §8.1, §8.3): the free lists are consistent;
    * the loader's frames are never free; page-table frames belong to one table each and are
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
-   * page-table entries mapping it plus the references VM_KEEP holds, and it is free exactly when that number is 0 (no leak, no
-   * use after free); every mapped page lies in a region and is writable only by the writable
+   * page-table entries mapping it plus the references VM_KEEP holds, and it is free exactly
+   * when that number is 0 (no leak, no use after free); every mapped page lies in a region and is writable only by the writable
    * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
    * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
    * every page of a VR_SHARED region is present.

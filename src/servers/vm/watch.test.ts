@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { ENOMEM, OK } from "../../include/errno.ts";
 import type { Trap } from "../../include/trap.ts";
+import { vmWorld } from "./test_world.ts";
 import type { Vm } from "./vm.ts";
 import { doNotifySig, doQueryExit, doWatchExit, NR_EXIT_PENDING } from "./watch.ts";
 
@@ -19,8 +20,7 @@ function notifySig(vm: Vm, ep: number, ipc = IPC): { status: number; traps: Trap
 
 describe("VM_WATCH_EXIT / VM_NOTIFY_SIG / VM_QUERY_EXIT", () => {
   test("only watched endpoints are recorded, each once, in order; the IPC server is not told about itself", () => {
-    // The watch state is keyed by the Vm object only.
-    const vm = Object.create(null) as Vm;
+    const { vm } = vmWorld(16, 1, []);
     expect(notifySig(vm, 100)).toEqual({ status: OK, traps: [] });
     doWatchExit(vm, IPC, { endpoint: 100 as Endpoint });
     doWatchExit(vm, IPC, { endpoint: 101 as Endpoint });
@@ -36,7 +36,7 @@ describe("VM_WATCH_EXIT / VM_NOTIFY_SIG / VM_QUERY_EXIT", () => {
   });
 
   test("a full table is ENOMEM", () => {
-    const vm = Object.create(null) as Vm;
+    const { vm } = vmWorld(16, 1, []);
     for (let i = 0; i <= NR_EXIT_PENDING; i++)
       doWatchExit(vm, IPC, { endpoint: (1000 + i) as Endpoint });
     for (let i = 0; i < NR_EXIT_PENDING; i++) expect(notifySig(vm, 1000 + i).status).toBe(OK);

@@ -20,27 +20,12 @@ import type { Vm } from "./vm.ts";
 /** Most endpoints pending for the IPC server (MINIX NR_PROCS). */
 export const NR_EXIT_PENDING = 256;
 
-interface WatchState {
-  readonly watched: Set<Endpoint>;
-  readonly pending: Endpoint[];
-}
-const states = new WeakMap<Vm, WatchState>();
-
-function state(vm: Vm): WatchState {
-  let s = states.get(vm);
-  if (s === undefined) {
-    s = { watched: new Set(), pending: [] };
-    states.set(vm, s);
-  }
-  return s;
-}
-
 export function doWatchExit(
   vm: Vm,
   _caller: Endpoint,
   req: VmReq<"VM_WATCH_EXIT">,
 ): VmResult<"VM_WATCH_EXIT"> {
-  state(vm).watched.add(req.endpoint);
+  vm.exitWatch.watched.add(req.endpoint);
   return { status: OK };
 }
 
@@ -49,7 +34,7 @@ export function* doNotifySig(
   _caller: Endpoint,
   req: VmReq<"VM_NOTIFY_SIG">,
 ): Syscall<VmResult<"VM_NOTIFY_SIG">> {
-  const s = state(vm);
+  const s = vm.exitWatch;
   const ep = req.endpoint;
   if (!s.watched.has(ep)) return { status: OK };
   if (!s.pending.includes(ep)) {
@@ -61,7 +46,7 @@ export function* doNotifySig(
 }
 
 export function doQueryExit(vm: Vm): VmResult<"VM_QUERY_EXIT"> {
-  const s = state(vm);
+  const s = vm.exitWatch;
   const ep = s.pending.shift();
   return { status: OK, endpoint: ep ?? NONE, more: s.pending.length > 0 ? 1 : 0 };
 }
