@@ -2,14 +2,21 @@ import { describe, expect, test } from "vitest";
 import { Machine } from "../src/boot/machine.ts";
 import type { BootImageEntry } from "../src/boot/image.ts";
 import { initEntry, pmEntry } from "../src/boot/services.ts";
-import type { Endpoint } from "../src/include/endpoint.ts";
-import { ESRCH, OK } from "../src/include/errno.ts";
-import { MAX_BACKOFF, SF_CORE_SRV, SF_NEED_COPY } from "../src/include/rs.ts";
+import { ANY, CLOCK, type Endpoint } from "../src/include/endpoint.ts";
+import { ENXIO, ESRCH, OK } from "../src/include/errno.ts";
+import {
+  MAX_BACKOFF,
+  SEF_INIT_FRESH,
+  SEF_INIT_RESTART,
+  SF_CORE_SRV,
+  SF_NEED_COPY,
+} from "../src/include/rs.ts";
 import { backoffPeriods } from "../src/servers/rs/manager.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
-import { sendrec, type Syscall } from "../src/lib/ipc.ts";
+import { receive, sendrec, type Syscall } from "../src/lib/ipc.ts";
 import { rsLookup } from "../src/lib/rs.ts";
 import { malloc } from "../src/lib/runtime.ts";
+import { sefStartup } from "../src/lib/sef.ts";
 import { UMessage } from "../src/lib/umessage.ts";
 import {
   CRASH_EXIT,
@@ -103,25 +110,13 @@ describe("RS restarts crashed services", () => {
 });
 
 describe("restart after an unexpected exit", () => {
-  test("a driver that exits through sys_exit (SIGABRT) is restarted", () => {
+  test.each([
+    ["exits through sys_exit", CRASH_EXIT],
+    ["returns from its program", CRASH_RETURN],
+  ])("a driver that %s is restarted (SIGABRT through RS)", (_how, crash) => {
     driverInits.length = 0;
     const log: Log = { replies: [], errors: 0 };
-    const m = bootFull([driverEntry(), client([ECHO, CRASH_EXIT, ECHO], log)]);
-    m.runUntilIdle(3_000_000);
-    expect(m.halted).toBeNull();
-    expect(log.replies.map((r) => [r.value, r.incarnation])).toEqual([
-      [1, 0],
-      [2, 2],
-    ]);
-    expect(m.console).toContain("rs: service driver (endpoint 11) died of signal 6\n");
-  });
-});
-
-describe("restart after a return from the program", () => {
-  test("a driver whose program returns is restarted (SIGABRT through RS)", () => {
-    driverInits.length = 0;
-    const log: Log = { replies: [], errors: 0 };
-    const m = bootFull([driverEntry(), client([ECHO, CRASH_RETURN, ECHO], log)]);
+    const m = bootFull([driverEntry(), client([ECHO, crash, ECHO], log)]);
     m.runUntilIdle(3_000_000);
     expect(m.halted).toBeNull();
     m.check();
@@ -152,6 +147,48 @@ describe("restart policy", () => {
     ]);
     expect(m.console).toContain("rs: service driver does not answer pings\n");
     expect(m.console).toContain("rs: service driver (endpoint 11) died of signal 9\n");
+  });
+
+  test("a service whose init fails is killed and restarted (MINIX: as a crash)", () => {
+    const started: number[] = [];
+    const m = bootFull([
+      driverEntry({
+        program: function* (ctx) {
+          const type = yield* sefStartup(ctx, {
+            // eslint-disable-next-line require-yield
+            init: function* (_c, t) {
+              return t === SEF_INIT_FRESH ? ENXIO : OK;
+            },
+          });
+          started.push(type);
+          yield* receive(ANY, malloc(ctx, 64, 64));
+          return 0;
+        },
+      }),
+    ]);
+    m.runUntilIdle(3_000_000);
+    expect(m.halted).toBeNull();
+    // The fresh instance never got past its init; the restarted one did.
+    expect(started).toEqual([SEF_INIT_RESTART]);
+    expect(m.console).toContain(`rs: service driver failed to initialise (${ENXIO})\n`);
+    expect(m.console).toMatch(/rs: restarted driver: endpoint 11 -> \d+\n/);
+  });
+
+  test("a service that never answers its init request is killed after RS_INIT_T and given up", () => {
+    const m = bootFull([
+      driverEntry({
+        program: function* (ctx) {
+          yield* receive(CLOCK, malloc(ctx, 64, 64)); // never takes RS_INIT
+          return 0;
+        },
+      }),
+    ]);
+    runUntil(m, () => m.snapshot().rs?.some((s) => s.label === "driver") === false);
+    expect(m.halted).toBeNull();
+    expect(m.console).toContain("rs: service driver does not answer pings\n");
+    expect(m.console).toContain("rs: service driver (endpoint 11) died of signal 9\n");
+    expect(m.console).not.toContain("restarted driver");
+    expect(m.snapshot().rs?.map((s) => s.label)).not.toContain("driver");
   });
 
   test("a core service that cannot be restarted panics the system naming it", () => {

@@ -149,7 +149,10 @@ const PM_CALL_NAMES: ReadonlyMap<number, PmCallName> = new Map(
   Object.entries(PM_CALL_NR).map(([n, v]) => [v, n as PmCallName]),
 );
 
-/** Packs a program name and its arguments as PM_EXEC carries them; undefined if too long. */
+/**
+ * Packs a program name and its arguments as PM_EXEC carries them (the layout pads the field);
+ * undefined if too long.
+ */
 export function packExec(name: string, argv: readonly string[]): Uint8Array | undefined {
   const bytes = new TextEncoder().encode([name, ...argv].map((s) => `${s}\0`).join(""));
   return bytes.length > PM_EXEC_STR_MAX ? undefined : bytes;

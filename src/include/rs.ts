@@ -5,6 +5,7 @@
  * MINIX: include/minix/com.h, include/minix/rs.h, servers/rs/table.c (MINIX-SPEC §6).
  */
 import { defineLayout, defineStruct, type Fields } from "./message.ts";
+import { I386_PAGE_SIZE } from "./vmpt.ts";
 
 export const RS_RQ_BASE = 0x700;
 
@@ -69,9 +70,11 @@ export const RS_LIST = RS_CALLS.RS_LIST.nr;
 
 /** The name of an RS request number, or undefined. */
 export function rsCallName(type: number): RsCallName | undefined {
-  for (const [name, c] of Object.entries(RS_CALLS)) if (c.nr === type) return name as RsCallName;
-  return undefined;
+  return RS_CALL_NAMES.get(type);
 }
+const RS_CALL_NAMES: ReadonlyMap<number, RsCallName> = new Map(
+  Object.entries(RS_CALLS).map(([n, c]) => [c.nr, n as RsCallName]),
+);
 
 /**
  * The SEF init handshake: RS sends RS_INIT (`type`) to a service it has just allowed to run;
@@ -140,4 +143,4 @@ export const RS_BOOTPROC = defineStruct({
 export const RS_BOOTINFO_MAX_PROCS = 64;
 export const RS_BOOTINFO_SIZE = RS_BOOTINFO.size + RS_BOOTINFO_MAX_PROCS * RS_BOOTPROC.size;
 /** Pages of RS's boot information: the loader puts them right below RS's heap. */
-export const RS_BOOTINFO_PAGES = Math.ceil(RS_BOOTINFO_SIZE / 4096);
+export const RS_BOOTINFO_PAGES = Math.ceil(RS_BOOTINFO_SIZE / I386_PAGE_SIZE);

@@ -9,6 +9,8 @@ export const SIGILL = 4;
 export const SIGTRAP = 5;
 export const SIGABRT = 6;
 export const SIGBUS = 7;
+/** The same number as SIGBUS (MINIX's obsolete SIGEMT). */
+export const SIGEMT = 7;
 export const SIGFPE = 8;
 export const SIGKILL = 9;
 export const SIGUSR1 = 10;

@@ -8,8 +8,8 @@ import { OK } from "../include/errno.ts";
 import type { FieldKind, Layout } from "../include/message.ts";
 import { RS_CALLS, type RsCallName, type RsReply, type RsReq } from "../include/rs.ts";
 import type { ProcessContext } from "../include/trap.ts";
-import { sendrec, type Syscall } from "./ipc.ts";
-import { lib } from "./runtime.ts";
+import type { Syscall } from "./ipc.ts";
+import { serverCall } from "./libc/pm_call.ts";
 
 export interface RsResult<K extends RsCallName> {
   readonly status: number;
@@ -22,15 +22,9 @@ export function* rsCall<K extends RsCallName>(
   call: K,
   req: RsReq<K>,
 ): Syscall<RsResult<K>> {
-  const um = lib(ctx).scratch;
   const def = RS_CALLS[call];
-  const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
-  um.m.set(def.nr, layout, req);
-  yield* um.put();
-  const r = yield* sendrec(RS_PROC_NR, um.va);
-  const m = yield* um.get();
-  const status = r !== OK ? r : m.type;
-  return { status, reply: def.reply.read(m.view) };
+  const reqLayout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
+  return yield* serverCall(ctx, RS_PROC_NR, def.nr, reqLayout, req, def.reply);
 }
 
 /** A label (at most 15 bytes of UTF-8) as RS's fixed-size field. */

@@ -9,8 +9,8 @@ import { SIGKILL } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr } from "../../include/types.ts";
 import { receive, send, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
-import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysWhoami } from "../../lib/libsys/sys_getinfo.ts";
+import { sysKill } from "../../lib/libsys/sys_signal.ts";
 import { load } from "../../lib/mem.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { sefExit, sefReceive, sefStartup } from "../../lib/sef.ts";
@@ -63,7 +63,7 @@ export function* echoDriver(ctx: ProcessContext): Syscall {
         yield* load(ctx, virAddr(0x1000), new Uint8Array(4));
         break;
       case CRASH_KILL:
-        yield* kernelCall(ctx, "SYS_KILL", { endpt: self as Endpoint, sig: SIGKILL });
+        yield* sysKill(ctx, self as Endpoint, SIGKILL);
         break;
       case CRASH_EXIT:
         yield* sefExit(ctx);

@@ -16,16 +16,7 @@
 import { E2BIG, OK } from "../../include/errno.ts";
 import { MESSAGE_SIZE } from "../../include/message.ts";
 import { PM_PROC_NR } from "../../include/endpoint.ts";
-import {
-  packExec,
-  PM_CALL_NR,
-  PM_CALLS,
-  PM_EXEC_STR_MAX,
-  SIG_CATCH,
-  SIG_DFL,
-  SIG_IGN,
-  type PmReq,
-} from "../../include/pm.ts";
+import { packExec, PM_CALL_NR, PM_CALLS, SIG_CATCH, SIG_DFL, SIG_IGN } from "../../include/pm.ts";
 import { NSIG } from "../../include/signal.ts";
 import type { Program, ProcessContext, SigEntry, Trap, TrapResult } from "../../include/trap.ts";
 import { setForkEntry } from "../fork.ts";
@@ -200,15 +191,7 @@ export function* pause(ctx: ProcessContext): Syscall {
  * the name and arguments do not fit in the request).
  */
 export function* execve(ctx: ProcessContext, name: string, argv: readonly string[]): Syscall {
-  const req = execReq(name, argv);
-  if (req === undefined) return E2BIG;
-  return (yield* pmCall(ctx, "PM_EXEC", req)).status;
-}
-
-function execReq(name: string, argv: readonly string[]): PmReq<"PM_EXEC"> | undefined {
-  const bytes = packExec(name, argv);
-  if (bytes === undefined) return undefined;
-  const strs = new Uint8Array(PM_EXEC_STR_MAX);
-  strs.set(bytes);
-  return { len: bytes.length, pad: 0, strs };
+  const strs = packExec(name, argv);
+  if (strs === undefined) return E2BIG;
+  return (yield* pmCall(ctx, "PM_EXEC", { len: strs.length, pad: 0, strs })).status;
 }

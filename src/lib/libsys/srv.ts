@@ -5,7 +5,7 @@
  */
 import { ANY, NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, OK } from "../../include/errno.ts";
-import { packExec, PM_EXEC_STR_MAX } from "../../include/pm.ts";
+import { packExec } from "../../include/pm.ts";
 import type { Program, ProcessContext } from "../../include/trap.ts";
 import { setForkEntry } from "../fork.ts";
 import { receive, type Syscall } from "../ipc.ts";
@@ -49,11 +49,9 @@ export function* srvExec(
   name: string,
   argv: readonly string[],
 ): Syscall {
-  const bytes = packExec(name, argv);
-  if (bytes === undefined) return E2BIG;
-  const strs = new Uint8Array(PM_EXEC_STR_MAX);
-  strs.set(bytes);
-  return (yield* pmCall(ctx, "PM_SRV_EXEC", { endpt: endpoint, len: bytes.length, strs })).status;
+  const strs = packExec(name, argv);
+  if (strs === undefined) return E2BIG;
+  return (yield* pmCall(ctx, "PM_SRV_EXEC", { endpt: endpoint, len: strs.length, strs })).status;
 }
 
 /** What PM knows of a live process. */

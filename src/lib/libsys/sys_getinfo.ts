@@ -30,6 +30,12 @@ export interface WhoAmI {
 
 export type KInfo = Record<(typeof KINFO_FIELDS)[number], number>;
 
+/** A NUL-padded name field as a string. */
+function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(bytes.subarray(0, end < 0 ? undefined : end));
+}
+
 /** SYS_GETINFO with a buffer of the caller's choosing; returns the status. */
 export function* sysGetinfo(
   ctx: ProcessContext,
@@ -56,12 +62,7 @@ export function* sysWhoami(ctx: ProcessContext): Syscall<WhoAmI | number> {
     valLen2: 0,
   });
   if (r.status !== OK) return r.status;
-  const end = r.reply.name.indexOf(0);
-  return {
-    endpoint: r.reply.endpt,
-    privFlags: r.reply.privFlags,
-    name: new TextDecoder().decode(r.reply.name.subarray(0, end < 0 ? undefined : end)),
-  };
+  return { endpoint: r.reply.endpt, privFlags: r.reply.privFlags, name: cString(r.reply.name) };
 }
 
 export function* sysGetkinfo(ctx: ProcessContext): Syscall<KInfo | number> {
@@ -108,11 +109,7 @@ export function* sysGetimage(ctx: ProcessContext, maxEntries = 64): Syscall<Boot
   const out: BootImage[] = [];
   for (let i = 0; i < count; i++) {
     const e = BOOT_IMAGE_ENTRY.read(new DataView(bytes.buffer, i * size, size));
-    const end = e.name.indexOf(0);
-    out.push({
-      ...e,
-      name: new TextDecoder().decode(e.name.subarray(0, end < 0 ? undefined : end)),
-    });
+    out.push({ ...e, name: cString(e.name) });
   }
   return out;
 }

@@ -46,20 +46,24 @@ export function* sysSetgrant(ctx: ProcessContext, addr: VirAddr, size: number): 
 /** Prints `text` on the console through the kernel. */
 export function* sysDiagctl(ctx: ProcessContext, text: string): Syscall {
   const bytes = new TextEncoder().encode(text);
-  const buf = diagBuffer(ctx, bytes.length);
+  const buf = callBuffer(diagBuffers, ctx, bytes.length);
   yield* store(ctx, buf, bytes);
   return (yield* kernelCall(ctx, "SYS_DIAGCTL", { buf, len: bytes.length })).status;
 }
 
-const diagBuffers = new WeakMap<ProcessContext, { va: VirAddr; size: number }>();
+type CallBuffers = WeakMap<ProcessContext, { va: VirAddr; size: number }>;
 
-/** One reusable print buffer per process, grown as needed. */
-function diagBuffer(ctx: ProcessContext, size: number): VirAddr {
-  const b = diagBuffers.get(ctx);
+/** Print buffers (diagctl) and exec buffers (name and arguments), one of each per process. */
+const diagBuffers: CallBuffers = new WeakMap();
+const execBuffers: CallBuffers = new WeakMap();
+
+/** The process's reusable buffer in `buffers`, grown as needed. */
+function callBuffer(buffers: CallBuffers, ctx: ProcessContext, size: number): VirAddr {
+  const b = buffers.get(ctx);
   if (b !== undefined && b.size >= size) return b.va;
   const n = Math.max(256, size);
   const va = malloc(ctx, n);
-  diagBuffers.set(ctx, { va, size: n });
+  buffers.set(ctx, { va, size: n });
   return va;
 }
 
@@ -77,7 +81,7 @@ export function* sysExec(
   const enc = new TextEncoder();
   const nameBytes = enc.encode(name);
   const block = enc.encode(argv.map((a) => `${a}\0`).join(""));
-  const buf = execBuffer(ctx, nameBytes.length + block.length);
+  const buf = callBuffer(execBuffers, ctx, nameBytes.length + block.length);
   yield* store(ctx, buf, nameBytes);
   const argvVa = virAddr(buf + nameBytes.length);
   if (block.length > 0) yield* store(ctx, argvVa, block);
@@ -88,15 +92,4 @@ export function* sysExec(
     argv: argvVa,
     argvLen: block.length,
   })).status;
-}
-
-const execBuffers = new WeakMap<ProcessContext, { va: VirAddr; size: number }>();
-
-function execBuffer(ctx: ProcessContext, size: number): VirAddr {
-  const b = execBuffers.get(ctx);
-  if (b !== undefined && b.size >= size) return b.va;
-  const n = Math.max(256, size);
-  const va = malloc(ctx, n);
-  execBuffers.set(ctx, { va, size: n });
-  return va;
 }

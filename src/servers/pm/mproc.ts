@@ -4,7 +4,7 @@
  * signal state. Built at start from the kernel's boot image (MINIX-SPEC §7.1).
  * MINIX: servers/pm/mproc.h, main.c `pm_init`, utility.c `get_free_pid`.
  */
-import type { Endpoint } from "../../include/endpoint.ts";
+import { slotOf, type Endpoint } from "../../include/endpoint.ts";
 import { INIT_PID, NR_PIDS, SIG_DFL } from "../../include/pm.ts";
 import { NSIG } from "../../include/signal.ts";
 
@@ -88,10 +88,10 @@ export class ProcTable {
     this.procs = Array.from({ length: nrProcs }, (_, i) => new Mproc(i));
   }
 
-  /** The live or zombie entry of `endpoint`, if any. */
+  /** The live or zombie entry of `endpoint`, if any: the one in its slot (`pm_isokendpt`). */
   byEndpoint(endpoint: Endpoint): Mproc | undefined {
-    for (const mp of this.procs) if (mp.inUse && mp.endpoint === endpoint) return mp;
-    return undefined;
+    const mp = this.procs[slotOf(endpoint)];
+    return mp !== undefined && mp.inUse && mp.endpoint === endpoint ? mp : undefined;
   }
 
   /** The live (not zombie) entry with pid `pid`, if any. */
@@ -107,9 +107,5 @@ export class ProcTable {
       const t = this.#nextPid;
       if (!this.procs.some((mp) => mp.inUse && (mp.pid === t || mp.pgrp === t))) return t;
     }
-  }
-
-  get inUseCount(): number {
-    return this.procs.reduce((n, mp) => n + (mp.inUse ? 1 : 0), 0);
   }
 }

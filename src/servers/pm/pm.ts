@@ -29,8 +29,6 @@ export class Pm {
   readonly #reply: UMessage;
   /** Where the round-robin search for a free slot starts. */
   nextSlot = 0;
-  /** Endpoint of the process named "ipc" (the IPC server), found in PM's own table (§9.3). */
-  ipcEndpoint: Endpoint | undefined;
 
   constructor(ctx: ProcessContext, nrProcs: number, imagePages: ReadonlyMap<string, number>) {
     this.ctx = ctx;

@@ -11,8 +11,8 @@
  *   SIGFPE and SIGSEGV cannot be ignored, blocked or caught: they terminate. Ignored signals
  *   (and default-ignored SIGCHLD) are dropped; blocked ones stay pending until unblocked;
  *   caught ones interrupt a wait in PM (EINTR) and get a signal frame (sys_sigsend) with the
- *   handler's mask added; everything else terminates (core-dumping signals are recorded as
- *   such only in the status: there are no core files).
+ *   handler's mask added; everything else terminates (there are no core files: the wait
+ *   status names the signal only).
  * INIT ignores every signal it does not catch unless the kernel raised it.
  * kill permission (no uids): a user process may signal user processes only (a system
  * process: EPERM); system processes may signal every process. pid -1 means every user
@@ -33,13 +33,11 @@ import {
 } from "../../include/pm.ts";
 import {
   NSIG,
-  SIGABRT,
   SIGBUS,
   SIGCHLD,
   SIGFPE,
   SIGILL,
   SIGKILL,
-  SIGQUIT,
   SIGSEGV,
   SIGTRAP,
 } from "../../include/signal.ts";
@@ -61,8 +59,6 @@ const setOf = (...sigs: number[]): number => sigs.reduce((s, x) => (s | bit(x)) 
 
 /** Signals whose default action is to ignore them. */
 const IGNORE_DEFAULT = setOf(SIGCHLD);
-/** Signals whose default action dumps core (recorded only). */
-export const CORE_SIGS = setOf(SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV);
 /** Kernel-raised signals that cannot be ignored, blocked or caught. */
 const KERNEL_FORCED = setOf(SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV);
 /** Signals that can never be blocked or caught. */

@@ -12,7 +12,13 @@
  * Only services whose sys flags keep a copy (SF_USE_COPY) can be restarted: the boot loader
  * registered their programs under their names (RS's boot image buffer).
  */
-import { INIT_PROC_NR, RS_PROC_NR, VM_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
+import {
+  INIT_PROC_NR,
+  NR_TASKS,
+  RS_PROC_NR,
+  VM_PROC_NR,
+  type Endpoint,
+} from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
   RS_BOOTINFO,
@@ -31,6 +37,7 @@ import {
   SF_USE_COPY,
 } from "../../include/rs.ts";
 import { virAddr } from "../../include/types.ts";
+import { I386_PAGE_SIZE } from "../../include/vmpt.ts";
 import { asynsend } from "../../lib/asynsend.ts";
 import { receive, send, type Syscall } from "../../lib/ipc.ts";
 import { sysGetimage } from "../../lib/libsys/sys_getinfo.ts";
@@ -40,8 +47,10 @@ import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { newRproc, type PrivSpec, type Rproc } from "./rproc.ts";
 import type { RsState } from "./state.ts";
 
-/** Kernel tasks are the first NR_TASKS privilege ids: `static_priv_id(slot)`. */
-const NR_TASKS = 4;
+/** `static_priv_id(slot)`: kernel tasks take the first NR_TASKS privilege ids. */
+function staticPrivId(slot: number): number {
+  return NR_TASKS + slot;
+}
 
 interface BootProc {
   readonly slot: number;
@@ -50,7 +59,7 @@ interface BootProc {
 
 /** Reads RS's boot tables; a malformed block is a panic. */
 function* readTables(rs: RsState): Syscall<BootProc[] | string> {
-  const base = rs.ctx.heapBase - RS_BOOTINFO_PAGES * 4096;
+  const base = rs.ctx.heapBase - RS_BOOTINFO_PAGES * I386_PAGE_SIZE;
   const head = new Uint8Array(RS_BOOTINFO.size);
   yield* load(rs.ctx, virAddr(base), head);
   const info = RS_BOOTINFO.read(new DataView(head.buffer));
@@ -99,7 +108,7 @@ function ipcIds(slots0: number, slots1: number): number {
   let mask = 0;
   for (let slot = 0; slot < 64; slot++) {
     const bit = slot < 32 ? (slots0 >>> slot) & 1 : (slots1 >>> (slot - 32)) & 1;
-    if (bit !== 0 && slot < (INIT_PROC_NR as number)) mask |= 1 << (NR_TASKS + slot);
+    if (bit !== 0 && slot < (INIT_PROC_NR as number)) mask |= 1 << staticPrivId(slot);
   }
   return mask >>> 0;
 }
@@ -132,7 +141,7 @@ export function* bootServices(rs: RsState): Syscall<boolean> {
 
   // Privileges, in table order.
   for (const { slot, rp } of tables) {
-    const staticId = slot < (INIT_PROC_NR as number) ? NR_TASKS + slot : null;
+    const staticId = slot < (INIT_PROC_NR as number) ? staticPrivId(slot) : null;
     const r = yield* rs.setPriv(rp.endpoint, rp.priv, staticId);
     if (r !== OK) {
       yield* rs.panic(`cannot set the privileges of ${rp.label} (${r})`);

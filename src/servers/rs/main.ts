@@ -10,7 +10,7 @@
  * - a request (requests.ts), answered with SENDNB unless the answer is deferred.
  * Anything RS does not know is answered ENOSYS.
  */
-import { CLOCK, NONE, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
+import { ANY, CLOCK, NONE, SYSTEM, type Endpoint } from "../../include/endpoint.ts";
 import { ENOSYS, EINVAL, OK } from "../../include/errno.ts";
 import { isIpcNotify, NOTIFY_LAYOUT } from "../../include/ipc.ts";
 import type { FieldKind, Layout } from "../../include/message.ts";
@@ -27,25 +27,16 @@ import { SIGCHLD, SIGKILL, SIGKSIG } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sysSetalarm } from "../../lib/libsys/sys_misc.ts";
-import { ANY } from "../../include/endpoint.ts";
 import { bootServices } from "./boot.ts";
 import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { doPeriod, kill, lateReply, manageSignals } from "./manager.ts";
 import { rsReap } from "./pm_calls.ts";
 import { rsCalls, type RsAnswer } from "./requests.ts";
+import { rprocInfo, type RprocInfo } from "./rproc.ts";
 import { RsState } from "./state.ts";
 
 /** One service as the inspector shows it. */
-export interface RsServiceInspect {
-  readonly label: string;
-  readonly endpoint: number;
-  readonly pid: number;
-  readonly flags: number;
-  readonly sysFlags: number;
-  readonly restarts: number;
-  readonly backoff: number;
-  readonly period: number;
-}
+export type RsServiceInspect = RprocInfo;
 
 /** RS's state by the context of the RS process, for the read-only inspector only. */
 const running = new WeakMap<ProcessContext, RsState>();
@@ -54,18 +45,7 @@ const running = new WeakMap<ProcessContext, RsState>();
 export function inspectRs(ctx: ProcessContext): RsServiceInspect[] | undefined {
   const rs = running.get(ctx);
   if (rs === undefined) return undefined;
-  return rs.table.all
-    .filter((rp) => rp.priv !== "user")
-    .map((rp) => ({
-      label: rp.label,
-      endpoint: rp.endpoint,
-      pid: rp.pid,
-      flags: rp.flags,
-      sysFlags: rp.sysFlags,
-      restarts: rp.restarts,
-      backoff: rp.backoff,
-      period: rp.period,
-    }));
+  return rs.table.services.map(rprocInfo);
 }
 
 export function* rsMain(ctx: ProcessContext): Syscall {

@@ -30,7 +30,6 @@ import {
   RS_NOPINGREPLY,
   RS_REFRESHING,
   RS_TERMINATED,
-  SEF_INIT_FRESH,
   SEF_INIT_RESTART,
   SF_CORE_SRV,
   SIGS_LAYOUT,
@@ -40,6 +39,7 @@ import {
   NSIG,
   SIGABRT,
   SIGBUS,
+  SIGEMT,
   SIGFPE,
   SIGILL,
   SIGKILL,
@@ -49,25 +49,16 @@ import {
 import type { ProcessContext } from "../../include/trap.ts";
 import { asynsend } from "../../lib/asynsend.ts";
 import { notify, sendnb, type Syscall } from "../../lib/ipc.ts";
-import { kernelCall } from "../../lib/libsys/kernel_call.ts";
-import { sysExit } from "../../lib/libsys/sys_misc.ts";
+import { srvExec, srvFork, srvKill } from "../../lib/libsys/srv.ts";
+import { sysClear, sysExit } from "../../lib/libsys/sys_misc.ts";
+import { sysEndksig, sysKill } from "../../lib/libsys/sys_signal.ts";
 import { sendInit } from "./boot.ts";
 import { dsLabelDown, dsLabelUp } from "./ds_labels.ts";
 import { rsVmPriv } from "./vm_priv.ts";
-import {
-  rsEndksig,
-  rsGetksig,
-  rsPidOf,
-  rsReap,
-  rsSrvExec,
-  rsSrvFork,
-  rsSrvKill,
-} from "./pm_calls.ts";
+import { rsGetksig, rsPidOf, rsReap } from "./pm_calls.ts";
 import type { Rproc } from "./rproc.ts";
 import type { RsState } from "./state.ts";
 
-/** SIGEMT (MINIX numbering; not in include/signal.ts). */
-const SIGEMT = 7;
 const TERMINATION = new Set([SIGILL, SIGBUS, SIGFPE, SIGSEGV, SIGEMT, SIGABRT, SIGKILL, SIGPIPE]);
 
 /** What a child of RS's srv_fork runs until PM execs the service in it (never, normally). */
@@ -86,7 +77,7 @@ export function* manageSignals(rs: RsState): Syscall<void> {
       if ((next.sigs & (1 << s)) === 0) continue;
       dead = (yield* signalService(rs, next.endpoint, rp, s)) === EDEADSRCDST;
     }
-    if (!dead) yield* rsEndksig(rs.ctx, next.endpoint);
+    if (!dead) yield* sysEndksig(rs.ctx, next.endpoint);
   }
 }
 
@@ -107,7 +98,6 @@ function* signalService(rs: RsState, ep: Endpoint, rp: Rproc | undefined, sig: n
 
 /** `terminate_service`: the service in `rp` is dead (its process is still there, stopped). */
 export function* terminate(rs: RsState, rp: Rproc): Syscall<void> {
-  rs.diedAt.set(rp.label, rs.now);
   const deadEp = rp.endpoint;
   const deadPid = rp.pid;
   rp.deadEndpoint = deadEp;
@@ -151,12 +141,12 @@ export function backoffPeriods(restarts: number): number {
 function* cleanup(rs: RsState, ep: Endpoint, pid: number): Syscall<void> {
   if (ep === NONE) return;
   const p = pid !== 0 ? pid : yield* rsPidOf(rs.ctx, ep);
-  if (p > 0 && (yield* rsSrvKill(rs.ctx, p, SIGKILL)) === OK) {
+  if (p > 0 && (yield* srvKill(rs.ctx, p, SIGKILL)) === OK) {
     yield* rsReap(rs.ctx);
     return;
   }
   // No PM to ask: release the slot in the kernel directly.
-  yield* kernelCall(rs.ctx, "SYS_CLEAR", { endpt: ep });
+  yield* sysClear(rs.ctx, ep);
 }
 
 /** Starts a new incarnation of `rp`; a service that cannot be restarted is given up. */
@@ -182,7 +172,7 @@ export function* restart(rs: RsState, rp: Rproc): Syscall<void> {
  */
 export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   if (rp.program === null) return EPERM;
-  const child = yield* rsSrvFork(rs.ctx, forkChild);
+  const child = yield* srvFork(rs.ctx, forkChild);
   if (typeof child === "number") return child;
   const fail = function* (r: number): Syscall {
     yield* cleanup(rs, child.endpoint, child.pid);
@@ -190,7 +180,7 @@ export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
   };
   let r = yield* rs.setPriv(child.endpoint, rp.priv, null);
   if (r !== OK) return yield* fail(r);
-  r = yield* rsSrvExec(rs.ctx, child.endpoint, rp.program, rp.argv);
+  r = yield* srvExec(rs.ctx, child.endpoint, rp.program, rp.argv);
   if (r !== OK) return yield* fail(r);
   r = yield* rs.allow(child.endpoint);
   if (r !== OK) return yield* fail(r);
@@ -205,10 +195,8 @@ export function* startService(rs: RsState, rp: Rproc, type: number): Syscall {
       `restarted ${rp.label}: endpoint ${old === NONE ? "-" : old} -> ${child.endpoint}`,
     );
   }
-  if (!(yield* sendInit(rs, rp, type === SEF_INIT_FRESH ? SEF_INIT_FRESH : SEF_INIT_RESTART))) {
-    // It died before taking the request; its death is reported as a signal.
-    return OK;
-  }
+  // Should it die before taking the request, its death is reported as a signal.
+  yield* sendInit(rs, rp, type);
   return OK;
 }
 
@@ -255,5 +243,5 @@ export function* doPeriod(rs: RsState, now: number): Syscall<void> {
 /** Raises `sig` on the service through the kernel; RS sees it again as its manager. */
 export function* kill(rs: RsState, rp: Rproc, sig: number): Syscall {
   if (rp.endpoint === NONE || rp.endpoint === SELF) return OK;
-  return (yield* kernelCall(rs.ctx, "SYS_KILL", { endpt: rp.endpoint, sig })).status;
+  return yield* sysKill(rs.ctx, rp.endpoint, sig);
 }

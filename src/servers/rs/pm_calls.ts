@@ -1,37 +1,15 @@
 /**
- * What RS asks of PM and of the kernel's signal-manager calls, in one place: `srv_fork`,
- * `srv_exec`, `srv_kill`, the pid of an endpoint, reaping dead children, and the
- * `sys_getksig` / `sys_endksig` loop. MINIX: lib/libsys/srv_fork.c, srv_kill.c, sys_getksig.c.
+ * What RS makes of PM's and the kernel's answers (the calls themselves are libsys's `srv_*`
+ * and `sys_*`): the pid of an endpoint, the caller's uid, reaping dead children, and the next
+ * process with kernel signals. MINIX: lib/libsys/getepinfo.c, sys_getksig.c.
  */
 import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { WNOHANG } from "../../include/pm.ts";
-import type { Program, ProcessContext } from "../../include/trap.ts";
+import type { ProcessContext } from "../../include/trap.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { waitpid } from "../../lib/libc/pm.ts";
-import { getEpinfo, srvExec, srvFork, srvKill } from "../../lib/libsys/srv.ts";
-import { sysEndksig, sysGetksig } from "../../lib/libsys/sys_signal.ts";
-
-export interface Forked {
-  readonly pid: number;
-  readonly endpoint: Endpoint;
-}
-
-export function rsSrvFork(ctx: ProcessContext, childMain: Program): Syscall<Forked | number> {
-  return srvFork(ctx, childMain);
-}
-
-export function rsSrvExec(
-  ctx: ProcessContext,
-  ep: Endpoint,
-  name: string,
-  argv: readonly string[],
-): Syscall {
-  return srvExec(ctx, ep, name, argv);
-}
-
-export function rsSrvKill(ctx: ProcessContext, pid: number, sig: number): Syscall {
-  return srvKill(ctx, pid, sig);
-}
+import { getEpinfo } from "../../lib/libsys/srv.ts";
+import { sysGetksig } from "../../lib/libsys/sys_signal.ts";
 
 /** The pid PM gave `ep` (0 if PM does not know it). */
 export function* rsPidOf(ctx: ProcessContext, ep: Endpoint): Syscall {
@@ -63,8 +41,4 @@ export function* rsGetksig(
   const r = yield* sysGetksig(ctx);
   if (typeof r === "number" || r.endpoint === NONE) return null;
   return { endpoint: r.endpoint, sigs: r.sigs };
-}
-
-export function rsEndksig(ctx: ProcessContext, ep: Endpoint): Syscall {
-  return sysEndksig(ctx, ep);
 }

@@ -25,11 +25,11 @@ import {
 } from "../../include/rs.ts";
 import { SIGKILL, SIGTERM } from "../../include/signal.ts";
 import type { Syscall } from "../../lib/ipc.ts";
-import { decodeName } from "../../lib/rs.ts";
+import { decodeName, encodeLabel } from "../../lib/rs.ts";
 import { kill, restart, startService } from "./manager.ts";
 import { rsUidOf } from "./pm_calls.ts";
-import { newRproc, type Rproc } from "./rproc.ts";
-import { PREEMPTIBLE, SYS_PROC, type RsState } from "./state.ts";
+import { newRproc, rprocInfo, type Rproc } from "./rproc.ts";
+import { SRV_F, type RsState } from "./state.ts";
 
 /** A handler's answer: the status and reply fields now, or LATER (a deferred reply). */
 export type RsAnswer<K extends RsCallName> = { status: number; reply?: RsReply<K> } | "later";
@@ -78,7 +78,7 @@ function* doUp(rs: RsState, caller: Endpoint, req: RsReq<"RS_UP">): Syscall<RsAn
     program,
     argv: [label],
     priv: {
-      flags: SYS_PROC | PREEMPTIBLE,
+      flags: SRV_F,
       trapMask: 0xffffffff,
       ipcTo: "all",
       kCallMask0: 0xffffffff,
@@ -179,22 +179,10 @@ function* doList(
   _caller: Endpoint,
   req: RsReq<"RS_LIST">,
 ): Syscall<RsAnswer<"RS_LIST">> {
-  const services = rs.table.all.filter((r) => r.priv !== "user");
-  const rp = req.index >= 0 ? services[req.index] : undefined;
+  const rp = req.index >= 0 ? rs.table.services[req.index] : undefined;
   if (rp === undefined) return err(ESRCH);
-  return {
-    status: OK,
-    reply: {
-      label: new TextEncoder().encode(rp.label),
-      endpoint: rp.endpoint,
-      pid: rp.pid,
-      flags: rp.flags,
-      sysFlags: rp.sysFlags,
-      restarts: rp.restarts,
-      period: rp.period,
-      backoff: rp.backoff,
-    },
-  };
+  const info = rprocInfo(rp);
+  return { status: OK, reply: { ...info, label: encodeLabel(info.label) } };
 }
 
 export const rsCalls = {

@@ -67,6 +67,23 @@ export function newRproc(
   };
 }
 
+/** A service's public record, as RS_LIST answers it and the inspector shows it. */
+export interface RprocInfo {
+  readonly label: string;
+  readonly endpoint: Endpoint;
+  readonly pid: number;
+  readonly flags: number;
+  readonly sysFlags: number;
+  readonly restarts: number;
+  readonly backoff: number;
+  readonly period: number;
+}
+
+export function rprocInfo(rp: Rproc): RprocInfo {
+  const { label, endpoint, pid, flags, sysFlags, restarts, backoff, period } = rp;
+  return { label, endpoint, pid, flags, sysFlags, restarts, backoff, period };
+}
+
 /** The table of services, in the order they were set up. */
 export class RprocTable {
   readonly #list: Rproc[] = [];
@@ -90,5 +107,10 @@ export class RprocTable {
 
   get all(): readonly Rproc[] {
     return this.#list;
+  }
+
+  /** The system services (user processes of the boot image are not services). */
+  get services(): Rproc[] {
+    return this.#list.filter((r) => r.priv !== "user");
   }
 }

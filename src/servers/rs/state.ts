@@ -2,7 +2,7 @@
  * RS's state and the small helpers every part of RS uses: the service table, message buffers
  * in RS's memory, the clock, console output and `panic` (SYS_ABORT halts the machine).
  */
-import { NONE, type Endpoint } from "../../include/endpoint.ts";
+import { NONE, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
   PRIV_ARG,
@@ -10,7 +10,6 @@ import {
   SYS_PRIV_SET_SYS,
   SYS_PRIV_SET_USER,
 } from "../../include/kcall.ts";
-import { RS_PROC_NR } from "../../include/endpoint.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Syscall } from "../../lib/ipc.ts";
@@ -37,8 +36,6 @@ export class RsState {
   readonly #privArg: VirAddr;
   /** Tick of the last notification or alarm seen (RS's idea of "now"). */
   now = 0;
-  /** Restart latency probes: service label → tick of its death (for the benchmark). */
-  readonly diedAt = new Map<string, number>();
 
   constructor(ctx: ProcessContext) {
     this.ctx = ctx;
