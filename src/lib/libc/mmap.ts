@@ -7,7 +7,7 @@
  */
 import { VM_PROC_NR } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
-import type { FieldKind, Layout } from "../../include/message.ts";
+import type { Layout } from "../../include/message.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import {
@@ -18,8 +18,8 @@ import {
   type VmReply,
   type VmReq,
 } from "../../include/vm.ts";
-import { sendrec, type Syscall } from "../ipc.ts";
-import { lib } from "../runtime.ts";
+import type { Syscall } from "../ipc.ts";
+import { serverCall, type AnyFields } from "./pm_call.ts";
 
 /** Status (`m_type` of VM's reply, or the IPC error) and the reply fields. */
 export type VmCallResult<K extends VmCallName> = { readonly status: number } & VmReply<K>;
@@ -30,15 +30,11 @@ export function* vmCall<K extends VmCallName>(
   call: K,
   req: VmReq<K>,
 ): Syscall<VmCallResult<K>> {
-  const um = lib(ctx).scratch;
   const def = VM_CALLS[call];
-  const layout: Layout<Readonly<Record<string, FieldKind>>> = def.req;
-  um.m.set(VM_CALL_NR[call], layout, req);
-  yield* um.put();
-  const r = yield* sendrec(VM_PROC_NR, um.va);
-  const m = yield* um.get();
-  const reply = def.reply.read(m.view) as VmReply<K>;
-  return { ...reply, status: r !== OK ? r : m.type };
+  const reqLayout: Layout<AnyFields> = def.req;
+  const replyLayout: Layout<AnyFields> = def.reply;
+  const r = yield* serverCall(ctx, VM_PROC_NR, VM_CALL_NR[call], reqLayout, req, replyLayout);
+  return { ...(r.reply as VmReply<K>), status: r.status };
 }
 
 export interface MmapRequest {

@@ -16,7 +16,8 @@ import type { ProcessContext } from "../../include/trap.ts";
 import { sendrec, type Syscall } from "../ipc.ts";
 import { lib } from "../runtime.ts";
 
-type AnyFields = Readonly<Record<string, FieldKind>>;
+/** A layout's fields, whatever they are (for calls typed by a table looked up by name). */
+export type AnyFields = Readonly<Record<string, FieldKind>>;
 
 /**
  * SENDREC of request `type` (fields `req` in layout `reqLayout`) to `who`. The status is the
