@@ -8,7 +8,6 @@ import { SCPVEC_NR, VSCP_VEC } from "../../include/grant.ts";
 import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
 import { M_PAYLOAD } from "../../include/message.ts";
 import {
-  CPU_OK,
   type KcallTrap,
   type ProcessContext,
   type Trap,
@@ -125,7 +124,7 @@ class SafecopyCall implements KcallTrap, Generator<Trap, number, TrapResult> {
     v.setUint32(SCP.address, this.address >>> 0, true);
     v.setUint32(SCP.bytes, this.bytes >>> 0, true);
     this.msg = um.va;
-    if (ctx.cpu.writeWords(um.va, m.words) !== CPU_OK) {
+    if (!um.putNow()) {
       this.slow = um.put();
       return this.next(r);
     }
