@@ -6,6 +6,7 @@ import { PROGRAM_NAME_MAX } from "../include/kcall.ts";
 import type { Program } from "../include/trap.ts";
 import { EXEC_IMAGE_PAGES_MAX } from "../include/vm.ts";
 import type { BootImageEntry } from "./image.ts";
+import { COW_SAFECOPY_MIN_DEFAULT } from "../kernel/cow_safecopy.ts";
 import { DS_LIMIT_RANGES } from "../servers/ds/limits.ts";
 import type { DsArgs } from "../servers/ds/limits.ts";
 
@@ -74,7 +75,7 @@ export type ResolvedOptions = Required<BootOptions>;
  * host) and takes a tenth of the time at 16 MiB. Later writes to the pages cost a COW fault
  * each (safeperf.cowcopy_*), which the copy alone does not show.
  */
-export const DEFAULT_COW_SAFECOPY_MIN = 256 * 1024;
+export const DEFAULT_COW_SAFECOPY_MIN = COW_SAFECOPY_MIN_DEFAULT;
 
 function intOption(
   name: string,
