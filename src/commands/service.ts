@@ -26,7 +26,8 @@ import {
 import type { ProcessContext } from "../include/trap.ts";
 import type { Syscall } from "../lib/ipc.ts";
 import { sysDiagctl } from "../lib/libsys/sys_misc.ts";
-import { decodeName, encodeLabel, rsCall } from "../lib/rs.ts";
+import { encodeLabel, rsCall } from "../lib/rs.ts";
+import { cString } from "../include/message.ts";
 
 const USAGE =
   "Usage: service up <program> [-label L] [-period ticks] | down <label> | restart <label> | refresh <label> | list";
@@ -156,7 +157,7 @@ function* list(ctx: ProcessContext): Syscall {
     }
     const x = r.reply;
     rows.push([
-      decodeName(x.label),
+      cString(x.label),
       x.endpoint === NONE ? "-" : String(x.endpoint),
       x.pid === 0 ? "-" : String(x.pid),
       flagNames(x.flags, x.sysFlags, x.backoff),

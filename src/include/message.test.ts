@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { CLOCK, makeEndpoint, MAX_GEN, type Endpoint } from "./endpoint.ts";
 import { PRIV_ARG } from "./kcall.ts";
 import {
+  cString,
   defineLayout,
   defineStruct,
   Message,
@@ -192,5 +193,15 @@ describe("Layout.overlay: the fields read in place", () => {
     const other = new Message();
     expect(L.overlay(other.view)).not.toBe(o);
     expect(L.overlay(other.view).a).toBe(0);
+  });
+});
+
+describe("cString", () => {
+  test("the bytes before the first NUL, as UTF-8; the whole buffer without a NUL", () => {
+    const enc = new TextEncoder();
+    expect(cString(new Uint8Array([0x61, 0x62, 0, 0x63]))).toBe("ab");
+    expect(cString(enc.encode("rs"))).toBe("rs");
+    expect(cString(new Uint8Array([0, 0x61]))).toBe("");
+    expect(cString(enc.encode("é\0x"))).toBe("é");
   });
 });

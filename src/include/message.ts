@@ -285,3 +285,11 @@ export class Message {
     this.bytes.fill(0);
   }
 }
+
+const utf8 = new TextDecoder();
+
+/** A NUL-terminated (or NUL-padded) byte string: the bytes before the first NUL, as UTF-8. */
+export function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return utf8.decode(end < 0 ? bytes : bytes.subarray(0, end));
+}

@@ -32,12 +32,6 @@ export function encodeLabel(label: string): Uint8Array {
   return new TextEncoder().encode(label);
 }
 
-/** A NUL-padded byte field as a string. */
-export function decodeName(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return new TextDecoder().decode(bytes.subarray(0, end < 0 ? undefined : end));
-}
-
 /** `rs_lookup`: the endpoint of the service with `label`, or a negative error (ESRCH). */
 export function* rsLookup(ctx: ProcessContext, label: string): Syscall<Endpoint | number> {
   const r = yield* rsCall(ctx, "RS_LOOKUP", { label: encodeLabel(label) });

@@ -29,7 +29,7 @@ import {
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
-import { M_PAYLOAD, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
+import { cString, M_PAYLOAD, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
 import { type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import { ipcTrap, sendrec, type Syscall } from "../ipc.ts";
@@ -549,8 +549,7 @@ export function* dsRetrieveStr(
   if (r.status !== OK) return { status: r.status, value: "" };
   const bytes = new Uint8Array(r.len);
   yield* load(ctx, va, bytes);
-  const end = bytes.indexOf(0);
-  return { status: OK, value: new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end)) };
+  return { status: OK, value: cString(bytes) };
 }
 
 /**
@@ -598,8 +597,7 @@ function* readKeyBuf(ctx: ProcessContext): Syscall<string> {
   const s = dsLib(ctx);
   s.lastKey = null;
   yield* load(ctx, s.keyVa, s.keyBytes);
-  const end = s.keyBytes.indexOf(0);
-  return new TextDecoder().decode(s.keyBytes.subarray(0, end < 0 ? DS_KEYBUF : end));
+  return cString(s.keyBytes);
 }
 
 // --- delete, subscribe, check, snapshot -----------------------------------------------

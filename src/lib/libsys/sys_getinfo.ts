@@ -2,6 +2,7 @@
  * `sys_getinfo` family: whoami, kernel information, clock rate, randomness, boot image.
  * MINIX: lib/libsys/sys_getinfo.c, sys_whoami.
  */
+import { cString } from "../../include/message.ts";
 import type { Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
@@ -29,12 +30,6 @@ export interface WhoAmI {
 }
 
 export type KInfo = Record<(typeof KINFO_FIELDS)[number], number>;
-
-/** A NUL-padded name field as a string. */
-function cString(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return new TextDecoder().decode(bytes.subarray(0, end < 0 ? undefined : end));
-}
 
 /** SYS_GETINFO with a buffer of the caller's choosing; returns the status. */
 export function* sysGetinfo(

@@ -42,7 +42,7 @@ import { asynsend } from "../../lib/asynsend.ts";
 import { receive, send, type Syscall } from "../../lib/ipc.ts";
 import { sysGetimage } from "../../lib/libsys/sys_getinfo.ts";
 import { load } from "../../lib/mem.ts";
-import { decodeName } from "../../lib/rs.ts";
+import { cString } from "../../include/message.ts";
 import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { newRproc, type PrivSpec, type Rproc } from "./rproc.ts";
 import type { RsState } from "./state.ts";
@@ -69,7 +69,7 @@ function* readTables(rs: RsState): Syscall<BootProc[] | string> {
   const out: BootProc[] = [];
   for (let i = 0; i < info.nprocs; i++) {
     const e = RS_BOOTPROC.read(new DataView(bytes.buffer, i * RS_BOOTPROC.size));
-    const label = decodeName(e.label);
+    const label = cString(e.label);
     const ipcTo =
       (e.bootFlags & RS_BOOTPROC_IPC_ALL) !== 0 ? "all" : ipcIds(e.ipcSlots0, e.ipcSlots1);
     const all = (e.bootFlags & RS_BOOTPROC_KCALL_ALL) !== 0;

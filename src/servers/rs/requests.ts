@@ -25,7 +25,8 @@ import {
 } from "../../include/rs.ts";
 import { SIGKILL, SIGTERM } from "../../include/signal.ts";
 import type { Syscall } from "../../lib/ipc.ts";
-import { decodeName, encodeLabel } from "../../lib/rs.ts";
+import { encodeLabel } from "../../lib/rs.ts";
+import { cString } from "../../include/message.ts";
 import { kill, restart, startService } from "./manager.ts";
 import { rsUidOf } from "./pm_calls.ts";
 import { newRproc, rprocInfo, type Rproc } from "./rproc.ts";
@@ -63,8 +64,8 @@ const err = (status: number): { status: number } => ({ status });
 
 function* doUp(rs: RsState, caller: Endpoint, req: RsReq<"RS_UP">): Syscall<RsAnswer<"RS_UP">> {
   if (!(yield* privileged(rs, caller))) return err(EPERM);
-  const program = decodeName(req.program);
-  const label = decodeName(req.label) || program;
+  const program = cString(req.program);
+  const label = cString(req.label) || program;
   if (program === "" || new TextEncoder().encode(program).length > PROGRAM_NAME_MAX) {
     return err(EINVAL);
   }
@@ -105,7 +106,7 @@ function* doDown(
   caller: Endpoint,
   req: RsReq<"RS_DOWN">,
 ): Syscall<RsAnswer<"RS_DOWN">> {
-  const rp = yield* target(rs, caller, decodeName(req.label));
+  const rp = yield* target(rs, caller, cString(req.label));
   if (typeof rp === "number") return err(rp);
   if ((rp.sysFlags & SF_CORE_SRV) !== 0) return err(EPERM);
   if (rp.endpoint === NONE) {
@@ -125,7 +126,7 @@ function* doRefresh(
   caller: Endpoint,
   req: RsReq<"RS_REFRESH">,
 ): Syscall<RsAnswer<"RS_REFRESH">> {
-  return err(yield* stopAndRestart(rs, caller, decodeName(req.label), SIGTERM));
+  return err(yield* stopAndRestart(rs, caller, cString(req.label), SIGTERM));
 }
 
 function* doRestart(
@@ -133,7 +134,7 @@ function* doRestart(
   caller: Endpoint,
   req: RsReq<"RS_RESTART">,
 ): Syscall<RsAnswer<"RS_RESTART">> {
-  return err(yield* stopAndRestart(rs, caller, decodeName(req.label), SIGKILL));
+  return err(yield* stopAndRestart(rs, caller, cString(req.label), SIGKILL));
 }
 
 /**
@@ -167,7 +168,7 @@ function* doLookup(
   _caller: Endpoint,
   req: RsReq<"RS_LOOKUP">,
 ): Syscall<RsAnswer<"RS_LOOKUP">> {
-  const rp = rs.table.byLabel(decodeName(req.label));
+  const rp = rs.table.byLabel(cString(req.label));
   if (rp === undefined || rp.endpoint === NONE || (rp.flags & RS_EXITING) !== 0) return err(ESRCH);
   return { status: OK, reply: { endpoint: rp.endpoint } };
 }
