@@ -95,6 +95,15 @@ export const PFF_VMINHIBIT = 0x02;
 export const PROGRAM_NAME_MAX = 32;
 export const EXEC_ARGV_MAX = 4096;
 
+/** Privilege flags (`s_flags`, MINIX kernel/priv.h), as SYS_PRIVCTL and RS see them. */
+export const PREEMPTIBLE = 0x02;
+export const BILLABLE = 0x04;
+export const DYN_PRIV_ID = 0x08;
+export const SYS_PROC = 0x10;
+export const CHECK_IO_PORT = 0x20;
+export const CHECK_IRQ = 0x40;
+export const CHECK_MEM = 0x80;
+
 /** SYS_PRIVCTL requests (CTL_REQUEST). */
 export const SYS_PRIV_ALLOW = 1;
 export const SYS_PRIV_DISALLOW = 2;

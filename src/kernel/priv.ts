@@ -10,13 +10,15 @@ import { NR_SYS_CALLS } from "../include/kcall.ts";
 import type { VirAddr } from "../include/types.ts";
 import { BitSet } from "./bitset.ts";
 
-export const PREEMPTIBLE = 0x02;
-export const BILLABLE = 0x04;
-export const DYN_PRIV_ID = 0x08;
-export const SYS_PROC = 0x10;
-export const CHECK_IO_PORT = 0x20;
-export const CHECK_IRQ = 0x40;
-export const CHECK_MEM = 0x80;
+export {
+  BILLABLE,
+  CHECK_IO_PORT,
+  CHECK_IRQ,
+  CHECK_MEM,
+  DYN_PRIV_ID,
+  PREEMPTIBLE,
+  SYS_PROC,
+} from "../include/kcall.ts";
 
 export const NULL_PRIV_ID = -1;
 /** A slot number that owns no privilege structure. */

@@ -19,11 +19,8 @@ import { store } from "../../lib/mem.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { RprocTable, type PrivSpec } from "./rproc.ts";
+import { DYN_PRIV_ID, PREEMPTIBLE, SYS_PROC } from "../../include/kcall.ts";
 
-/** Privilege flags RS uses (kernel/priv.h values). */
-export const SYS_PROC = 0x10;
-export const PREEMPTIBLE = 0x02;
-export const DYN_PRIV_ID = 0x08;
 /** `DSRV_F`-like flags of a service started later: a system process with a dynamic id. */
 export const SRV_F = SYS_PROC | PREEMPTIBLE;
 
