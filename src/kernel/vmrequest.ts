@@ -26,9 +26,7 @@ export function vmSuspend(
   len: number,
   type: number,
 ): void {
-  if ((caller.rtsFlags & RTS_VMREQUEST) !== 0) {
-    panic(`vmSuspend: ${caller.name} already has a memory request pending`);
-  }
+  noRequestYet(caller, "vmSuspend");
   const r = caller.vmreq;
   r.reqType = VMPTYPE_CHECK;
   r.type = type;
@@ -36,7 +34,7 @@ export function vmSuspend(
   r.start = (addr >>> 0) as VirAddr;
   r.length = len;
   r.writeflag = true;
-  enqueue(k, caller, target, addr, len);
+  enqueue(k, caller, target, addr, len, "vmSuspend");
 }
 
 /**
@@ -58,9 +56,7 @@ export function vmSuspendMap(
   len: number,
   flag: number,
 ): void {
-  if ((caller.rtsFlags & RTS_VMREQUEST) !== 0) {
-    panic(`vmSuspendMap: ${caller.name} already has a memory request pending`);
-  }
+  noRequestYet(caller, "vmSuspendMap");
   const r = caller.vmreq;
   r.reqType = reqType;
   r.type = VMSTYPE_KERNELCALL;
@@ -72,7 +68,7 @@ export function vmSuspendMap(
   r.start2 = (srcAddr >>> 0) as VirAddr;
   r.mapFlag = flag;
   if (dst !== caller && dst !== k.vmProc()) k.setRts(dst, RTS_VMREQTARGET);
-  enqueue(k, caller, dst, dstAddr, len);
+  enqueue(k, caller, dst, dstAddr, len, "vmSuspendMap");
 }
 
 /**
@@ -90,10 +86,24 @@ export function releaseVmTarget(k: Kernel, target: Endpoint, except: Proc): void
   k.clearRts(t, RTS_VMREQTARGET);
 }
 
+/** A process has at most one memory request at a time (a kernel bug otherwise). */
+function noRequestYet(caller: Proc, who: string): void {
+  if ((caller.rtsFlags & RTS_VMREQUEST) !== 0) {
+    panic(`${who}: ${caller.name} already has a memory request pending`);
+  }
+}
+
 /** Suspends `caller` with the request filled in and queues it (LIFO); wakes VM if needed. */
-function enqueue(k: Kernel, caller: Proc, target: Proc, addr: number, len: number): void {
+function enqueue(
+  k: Kernel,
+  caller: Proc,
+  target: Proc,
+  addr: number,
+  len: number,
+  who: string,
+): void {
   const vm = k.vmProc();
-  if (vm === undefined) panic("vmSuspend: no VM to serve the memory request");
+  if (vm === undefined) panic(`${who}: no VM to serve the memory request`);
   k.setRts(caller, RTS_VMREQUEST);
   const r = caller.vmreq;
   r.result = VMSUSPEND;

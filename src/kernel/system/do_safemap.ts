@@ -13,7 +13,9 @@
  * VM's status (MINIX completed it with OK at once and never reported VM's result). If the
  * mapping was revoked, or the grant no longer verifies, by the time VM is done, it is
  * unmapped again at once (VMPTYPE_SUNMAP; the caller keeps a private copy) and the call
- * returns OK or the grant's error: no mapping outlives a revocation.
+ * returns OK or the grant's error: no mapping outlives a revocation. If the record itself is
+ * gone by then (the grantor died and its records were dropped), the call returns EINVAL even
+ * when VM mapped: the kernel keeps no record of that mapping.
  * MINIX:   minix/kernel/system/do_safemap.c `do_safemap` (MINIX-SPEC §4.6)
  */
 import { EINVAL, ENOMEM, OK, VMSUSPEND } from "../../include/errno.ts";
