@@ -23,7 +23,7 @@ import type { VirAddr } from "../../include/types.ts";
 import { ipcTrap, type Syscall } from "../../lib/ipc.ts";
 import { sefHandle, sefOwns } from "../../lib/sef.ts";
 import { flushJournal } from "./persist.ts";
-import { dsCalls, isAnswer, type DsAnswer } from "./requests.ts";
+import { dsCalls, isAnswer, numAnswer, writeNumAnswer, type DsAnswer } from "./requests.ts";
 import type { DsServer, KeyRead } from "./server.ts";
 
 /** A DS call as the loop serves it (typed for a request known only at run time). */
@@ -216,7 +216,9 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
         case WRITE: {
           const answer = this.#answer!;
           this.#answer = null;
-          if (answer.reply !== undefined) m.set(answer.status, this.#call!.reply, answer.reply);
+          if (answer === numAnswer) writeNumAnswer(m);
+          else if (answer.reply !== undefined)
+            m.set(answer.status, this.#call!.reply, answer.reply);
           else m.type = answer.status;
           this.#state = REPLY;
           break;

@@ -94,6 +94,7 @@ describe("DsStore publish and retrieve", () => {
     expect(s.nameOf(21 as Endpoint)).toBe("b");
     expect(s.publish(RS_LABEL, "hello", DSF_TYPE_LABEL, 0, 20, n)).toBe(EEXIST);
     expect(s.publish(RS_LABEL, "b", DSF_TYPE_LABEL, DSF_OVERWRITE, 20, n)).toBe(EEXIST);
+    expect(s.nameOf(20 as Endpoint)).toBe("a");
     // A restart: the label keeps its name and names the new endpoint.
     expect(s.publish(RS_LABEL, "a", DSF_TYPE_LABEL, DSF_OVERWRITE, 30, n)).toBe(OK);
     expect(s.endpointOf("a")).toBe(30);
@@ -103,6 +104,9 @@ describe("DsStore publish and retrieve", () => {
     expect(s.publish(RS_LABEL, "c", DSF_TYPE_LABEL, DSF_OVERWRITE, 30, n)).toBe(OK);
     expect(s.endpointOf("a")).toBeUndefined();
     expect(s.nameOf(30 as Endpoint)).toBe("c");
+    // Deleting the label (RS does, at a service's end) leaves the endpoint nameless.
+    expect(s.delete(RS_LABEL, "c", DSF_TYPE_LABEL, n)).toBe(OK);
+    expect(s.nameOf(30 as Endpoint)).toBeUndefined();
   });
 
   test("private entries are retrievable and overwritable by their owner only", () => {

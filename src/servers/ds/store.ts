@@ -120,15 +120,19 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   readonly released: DsReleased<B>[] = [];
   readonly #entries: (Entry<B> | undefined)[] = [];
   readonly #free: number[] = [];
-  /** Per type: key → entry (no key string is built per lookup). */
-  readonly #byType = new Map<number, Map<string, Entry<B>>>(DS_TYPES.map((t) => [t, new Map()]));
+  /** Per type, indexed by the type's bit (`type >>> 4`): key → entry. */
+  readonly #byType: Map<string, Entry<B>>[] = [];
   /** Endpoint → LABEL entry. */
   readonly #labelByEp = new Map<number, Entry<B>>();
+  /** The last `nameOf` lookup (callers repeat); NaN when `#labelByEp` changed since. */
+  #nameEp = NaN;
+  #nameEntry: Entry<B> | undefined = undefined;
   readonly #subs = new Map<string, Subscription>();
   #count = 0;
 
   constructor(limits: DsLimits) {
     this.limits = limits;
+    for (const t of DS_TYPES) this.#byType[t >>> 4] = new Map();
   }
 
   get size(): number {
@@ -146,7 +150,11 @@ export class DsStore<B extends DsBlob = Uint8Array> {
 
   /** The caller's name: the label whose value is `ep`, or undefined. */
   nameOf(ep: Endpoint): string | undefined {
-    return this.#labelByEp.get(ep)?.key;
+    if (ep !== this.#nameEp) {
+      this.#nameEntry = this.#labelByEp.get(ep);
+      this.#nameEp = ep;
+    }
+    return this.#nameEntry?.key;
   }
 
   /** The endpoint a label names, or undefined. */
@@ -216,6 +224,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     if (type === DSF_TYPE_LABEL) {
       this.#labelByEp.delete(e.num);
       this.#labelByEp.set(value as number, e);
+      this.#nameEp = NaN;
     }
     e.flags = flags & DSF_MASK_INTERNAL & ~DSF_MASK_TYPE & ~DSF_IN_USE;
     e.owner = type === DSF_TYPE_LABEL ? RS_LABEL : (caller ?? RS_LABEL);
@@ -418,7 +427,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
   }
 
   #keys(type: DsType): Map<string, Entry<B>> {
-    return this.#byType.get(type)!;
+    return this.#byType[type >>> 4]!;
   }
 
   #auth(e: Entry<B>, caller: string | undefined, perm: number): boolean {
@@ -478,6 +487,7 @@ export class DsStore<B extends DsBlob = Uint8Array> {
     this.#keys(e.type).delete(e.key);
     if (e.type === DSF_TYPE_LABEL && this.#labelByEp.get(e.num) === e) {
       this.#labelByEp.delete(e.num);
+      this.#nameEp = NaN;
     }
     this.#entries[e.index] = undefined;
     this.#free.push(e.index);
