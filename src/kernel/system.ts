@@ -30,14 +30,18 @@ export interface KcallMsg<K extends KcallName> {
 }
 
 /**
- * The `KcallMsg` the dispatcher hands to a handler, one per call number, made once: `req` is
- * an overlay of `snapshot`, a copy of the request taken before the handler runs, so fields
- * read after `reply` (which writes the kernel's message buffer) still read the request.
+ * The `KcallMsg` the dispatcher hands to a handler, one per call number, made once. For a
+ * call with reply fields `req` is an overlay of `snapshot`, a copy of the request taken
+ * before the handler runs, so fields read after `reply` (which writes the kernel's message
+ * buffer) still read the request; a call without any reads the buffer itself (nothing
+ * writes it while the handler runs).
  */
 class DecodedCall<K extends KcallName> implements KcallMsg<K> {
   readonly name: K;
   readonly req: KcallReq<K>;
   readonly handler: KcallHandler<K>;
+  /** Whether `req` reads `snapshot` (copy the request there first). */
+  readonly snapshot: boolean;
   readonly #layout: Layout<Readonly<Record<string, FieldKind>>>;
   readonly #view: DataView;
 
@@ -45,12 +49,14 @@ class DecodedCall<K extends KcallName> implements KcallMsg<K> {
     name: K,
     handler: KcallHandler<K>,
     req: KcallReq<K>,
+    snapshot: boolean,
     layout: Layout<Readonly<Record<string, FieldKind>>>,
     view: DataView,
   ) {
     this.name = name;
     this.handler = handler;
     this.req = req;
+    this.snapshot = snapshot;
     this.#layout = layout;
     this.#view = view;
   }
@@ -88,8 +94,9 @@ function makeTable(view: DataView): readonly (DecodedCall<KcallName> | undefined
     const def = KCALLS[call];
     // The one cast: handlers are looked up by a name only known at run time.
     const handler = callVec[call] as KcallHandler<typeof call>;
-    const req = def.req.overlay(snapshotView) as KcallReq<typeof call>;
-    calls[nr] = new DecodedCall<typeof call>(call, handler, req, def.reply, view);
+    const replies = Object.keys(def.reply.fields).length > 0;
+    const req = def.req.overlay(replies ? snapshotView : view) as KcallReq<typeof call>;
+    calls[nr] = new DecodedCall<typeof call>(call, handler, req, replies, def.reply, view);
   }
   tables.set(view, calls);
   return calls;
@@ -127,7 +134,7 @@ function dispatch(k: Kernel, caller: Proc): number {
   if (caller.priv?.kCallMask.has(nr) !== true) return ECALLDENIED;
   const m = callTable(view)[nr];
   if (m === undefined) return EBADREQUEST;
-  copy16(snapshot, 0, k.kmsg32, 0);
+  if (m.snapshot) copy16(snapshot, 0, k.kmsg32, 0);
   const result = m.handler(k, caller, m);
   if (k.tracing) {
     k.emit({ kind: "kcall", t: k.hw.clock.cycles, ep: caller.endpoint, call: m.name, result });
