@@ -368,17 +368,8 @@ export class Journal {
    */
   recordNow(op: JournalOp): boolean {
     const cpu = this.#ctx.cpu;
-    const last = this.#lastNum;
-    if (
-      last !== null &&
-      isNumericPublish(op) &&
-      op.key === last.key &&
-      op.caller === last.caller &&
-      op.type === last.type
-    ) {
-      this.#numView.setUint32(0, op.flags >>> 0, true);
-      this.#numView.setUint32(4, op.num >>> 0, true);
-      return cpu.write(virAddr(this.va + HEADER + last.at), this.#num) === CPU_OK;
+    if (isNumericPublish(op) && this.rewriteNum(op.caller, op.key, op.type, op.flags, op.num)) {
+      return true;
     }
     const record = encodeOp(op);
     const at = this.used;
@@ -390,6 +381,20 @@ export class Journal {
       ? { caller: op.caller, key: op.key, type: op.type, at: this.used - NUM_TAIL }
       : null;
     return true;
+  }
+
+  /**
+   * `recordNow`'s in-place case without building the operation: true when the last record
+   * is a U32/LABEL publish of `caller`, `key` and `type` and now holds `flags` and `num`.
+   */
+  rewriteNum(caller: string, key: string, type: DsType, flags: number, num: number): boolean {
+    const last = this.#lastNum;
+    if (last === null || key !== last.key || caller !== last.caller || type !== last.type) {
+      return false;
+    }
+    this.#numView.setUint32(0, flags >>> 0, true);
+    this.#numView.setUint32(4, num >>> 0, true);
+    return this.#ctx.cpu.write(virAddr(this.va + HEADER + last.at), this.#num) === CPU_OK;
   }
 
   /** Appends `record`; false when it does not fit. */

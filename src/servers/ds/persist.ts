@@ -13,7 +13,7 @@
  * with DS's death, clients keep private copies (as after a delete).
  */
 import { OK } from "../../include/errno.ts";
-import { DSF_TYPE_LABEL, DSF_TYPE_MAP, DSF_TYPE_U32 } from "../../include/ds.ts";
+import { DSF_TYPE_LABEL, DSF_TYPE_MAP, DSF_TYPE_U32, type DsType } from "../../include/ds.ts";
 import { virAddr } from "../../include/types.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
@@ -32,6 +32,21 @@ export function record(ds: DsServer, op: JournalOp): void {
   if (j === null) return;
   if (ds.unjournaled.length === 0 && j.recordNow(op)) return;
   ds.unjournaled.push(encodeOp(op).slice());
+}
+
+/** `record` of a U32/LABEL publish: the usual case, a value published again, builds nothing. */
+export function recordNum(
+  ds: DsServer,
+  caller: string,
+  key: string,
+  type: DsType,
+  flags: number,
+  num: number,
+): void {
+  const j = ds.journal;
+  if (j === null) return;
+  if (ds.unjournaled.length === 0 && j.rewriteNum(caller, key, type, flags, num)) return;
+  record(ds, { op: "publish", caller, key, type, flags, num });
 }
 
 /** Appends what `record` kept back; compacts when the journal is full. */

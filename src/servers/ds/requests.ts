@@ -34,7 +34,7 @@ import { sysSafecopyFrom, sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts
 import { sysSafemap } from "../../lib/libsys/sys_safemap.ts";
 import { store } from "../../lib/mem.ts";
 import { PAGE, type Blob } from "./blobs.ts";
-import { blobBytes, record } from "./persist.ts";
+import { blobBytes, record, recordNum } from "./persist.ts";
 import type { DsServer } from "./server.ts";
 import type { DsEntry } from "./store.ts";
 
@@ -115,7 +115,7 @@ function doPublish(
   }
   const r = ds.store.publish(name, key, type, req.flags, req.val, ds.wake);
   if (r === OK) {
-    record(ds, { op: "publish", caller: name!, key, type, flags: req.flags, num: req.val });
+    recordNum(ds, name!, key, type, req.flags, req.val);
   }
   return statusAnswer(r);
 }
