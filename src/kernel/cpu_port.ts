@@ -3,7 +3,7 @@
  * MMU with user-mode permissions. A failing access reports CPU_FAULT and the address; the
  * library turns that into a page-fault trap. Copies of at most 64 bytes inside one page (the
  * message buffers every request goes through) take one translation: as words for the word
- * calls and for the whole words of word-aligned byte buffers, the rest byte by byte.
+ * calls and for word-aligned byte buffers, else byte by byte.
  */
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../include/trap.ts";
 import { OK } from "../include/errno.ts";
@@ -47,13 +47,13 @@ export class UserCpuPort implements CpuPort {
       return this.#fault(this.#k.faultAddr, false);
     }
     if (pa < 0) return CPU_FAULT;
-    // Whole words as words, the rest (or everything, unaligned) as bytes: a byte of the
-    // machine's memory costs about as much as a word. (`byteOffset` is read last: it costs
-    // more than the copy of a few bytes.)
-    const words = (pa & 3) === 0 && n >= 4 && (dst.byteOffset & 3) === 0 ? n >>> 2 : 0;
-    if (words > 0) copyWords(this.#words(dst), 0, this.#m32, pa >>> 2, words);
-    const m8 = this.#m8;
-    for (let i = words << 2; i < n; i++) dst[i] = m8[pa + i]!;
+    // (`byteOffset` is read last: it costs more than the copy of a few bytes.)
+    if (((pa | n) & 3) === 0 && (dst.byteOffset & 3) === 0) {
+      copyWords(this.#words(dst), 0, this.#m32, pa >>> 2, n >>> 2);
+    } else {
+      const m8 = this.#m8;
+      for (let i = 0; i < n; i++) dst[i] = m8[pa + i]!;
+    }
     return CPU_OK;
   }
 
@@ -65,10 +65,12 @@ export class UserCpuPort implements CpuPort {
       return this.#fault(this.#k.faultAddr, true);
     }
     if (pa < 0) return CPU_FAULT;
-    const words = (pa & 3) === 0 && n >= 4 && (src.byteOffset & 3) === 0 ? n >>> 2 : 0;
-    if (words > 0) copyWords(this.#m32, pa >>> 2, this.#words(src), 0, words);
-    const m8 = this.#m8;
-    for (let i = words << 2; i < n; i++) m8[pa + i] = src[i]!;
+    if (((pa | n) & 3) === 0 && (src.byteOffset & 3) === 0) {
+      copyWords(this.#m32, pa >>> 2, this.#words(src), 0, n >>> 2);
+    } else {
+      const m8 = this.#m8;
+      for (let i = 0; i < n; i++) m8[pa + i] = src[i]!;
+    }
     return CPU_OK;
   }
 
@@ -123,7 +125,7 @@ export class UserCpuPort implements CpuPort {
     return this.#fault(va, write);
   }
 
-  /** A word view of `b` (word aligned; its whole words), one of the views kept for the last buffers. */
+  /** A word view of `b` (word aligned), one of the views kept for the last buffers. */
   #words(b: Uint8Array): Uint32Array<ArrayBufferLike> {
     const bytes = this.#bytes;
     for (let i = 0; i < VIEWS; i++) if (bytes[i] === b) return this.#words32[i]!;

@@ -89,30 +89,6 @@ export function copyToProc(
   return OK;
 }
 
-/**
- * Copies `len` bytes of physical memory from `spa` to `dpa` front to back (`u32` is the word
- * view of `u8`): by words between the bytes before and after them when both addresses are
- * equally aligned, since a byte of a typed array this large costs about as much as a word.
- */
-function copyForward(
-  u8: Uint8Array,
-  u32: Uint32Array,
-  dpa: number,
-  spa: number,
-  len: number,
-): void {
-  let i = 0;
-  if (((dpa ^ spa) & 3) === 0 && len >= 8) {
-    for (; ((spa + i) & 3) !== 0; i++) u8[dpa + i] = u8[spa + i]!;
-    const sw = (spa + i) >>> 2;
-    const dw = (dpa + i) >>> 2;
-    const words = (len - i) >>> 2;
-    for (let w = 0; w < words; w++) u32[dw + w] = u32[sw + w]!;
-    i += words << 2;
-  }
-  for (; i < len; i++) u8[dpa + i] = u8[spa + i]!;
-}
-
 /** Copies `len` bytes from `sva` in `sp` to `dva` in `dp`. OK, EFAULT_SRC or EFAULT_DST. */
 export function copyBetween(
   k: Kernel,
@@ -133,7 +109,7 @@ export function copyBetween(
     const dpa = dp.cr3 === 0 ? -1 : k.hw.mmu.translate(dp.cr3, dva, true, true);
     if (dpa < 0) return fault(k, dva, EFAULT_DST);
     if (dpa > spa && dpa < spa + len) u8.copyWithin(dpa, spa, spa + len);
-    else copyForward(u8, k.hw.mem.u32, dpa, spa, len);
+    else for (let i = 0; i < len; i++) u8[dpa + i] = u8[spa + i]!;
     return OK;
   }
   let done = 0;
