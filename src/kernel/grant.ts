@@ -65,6 +65,7 @@ const M = GRANT_MAGIC.offsets;
  * `verify_grant`. On OK fills `out` with the final granter and the address of byte `offset`
  * of the grant in its space. Errors: EINVAL (bad granter endpoint, negative id), ELOOP (more
  * than MAX_INDIRECT_DEPTH indirect hops), EPERM (everything else). Changes nothing.
+ * `known` is `granter`'s process when the caller already looked it up (checkGranter).
  */
 export function verifyGrant(
   k: Kernel,
@@ -75,13 +76,14 @@ export function verifyGrant(
   access: number,
   offset: number,
   out: GrantTarget,
+  known?: Proc,
 ): number {
   if (!isU32(bytes) || !isU32(offset)) return EPERM;
   const generations = k.opts.grantGenerations ?? true;
   let depth = 0;
   for (;;) {
     // 1. A live granter and a non-negative id.
-    const gp = k.isokendpt(granter);
+    const gp = depth === 0 && known !== undefined ? known : k.isokendpt(granter);
     if (gp === undefined) return EINVAL;
     if (!Number.isInteger(gid) || gid < 0 || gid > 0x7fff_ffff) return EINVAL;
 
@@ -122,12 +124,12 @@ export function verifyGrant(
 /**
  * `safecopy`'s own first step (§4.4): the granter must be a live process (EINVAL) with a grant
  * table (EPERM), checked before the id, so a negative id at a granter without a table is
- * EPERM there (verifyGrant alone would say EINVAL). OK or the error.
+ * EPERM there (verifyGrant alone would say EINVAL). The granter's process, or the error.
  */
-export function checkGranter(k: Kernel, granter: Endpoint): number {
+export function checkGranter(k: Kernel, granter: Endpoint): Proc | number {
   const gp = k.isokendpt(granter);
   if (gp === undefined) return EINVAL;
-  return hasTable(gp) ? OK : EPERM;
+  return hasTable(gp) ? gp : EPERM;
 }
 
 function hasTable(gp: Proc): boolean {

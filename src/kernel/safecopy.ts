@@ -14,7 +14,7 @@ import { EDOM, EFAULT, EFAULT_SRC, OK } from "../include/errno.ts";
 import { CPF_WRITE } from "../include/grant.ts";
 import type { Endpoint } from "../include/endpoint.ts";
 import type { VirAddr } from "../include/types.ts";
-import { cowResumed, cowSafecopy } from "./cow_safecopy.ts";
+import { cowResumed, cowSafecopy, cowWanted } from "./cow_safecopy.ts";
 import { checkGranter, verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyBetween, copyToProc } from "./memory.ts";
@@ -45,14 +45,14 @@ export function safecopy(
   // Re-executed after VM shared the pages: done, or (VM refused) copy plainly.
   const resumed = cow ? cowResumed(k, caller) : undefined;
   if (resumed === OK) return OK;
-  const pre = checkGranter(k, granter);
-  if (pre !== OK) return pre;
+  const known = checkGranter(k, granter);
+  if (typeof known === "number") return known;
   const target = (grantTarget ??= { proc: caller, addr: 0 });
-  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target);
+  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target, known);
   if (r !== OK) return r;
   if (bytes === 0) return EDOM;
   const toGranter = access === CPF_WRITE;
-  if (cow && resumed === undefined) {
+  if (cow && resumed === undefined && cowWanted(k, bytes)) {
     const c = cowSafecopy(k, caller, target.proc, target.addr, addr, bytes, toGranter);
     if (c !== undefined) return c;
   }
@@ -101,10 +101,10 @@ export function safememset(
   ch: number,
   bytes: number,
 ): number {
-  const pre = checkGranter(k, granter);
-  if (pre !== OK) return pre;
+  const known = checkGranter(k, granter);
+  if (typeof known === "number") return known;
   const target = (grantTarget ??= { proc: caller, addr: 0 });
-  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, CPF_WRITE, offset, target);
+  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, CPF_WRITE, offset, target, known);
   if (r !== OK) return r;
   if (bytes === 0) return EDOM;
   const gp = target.proc;
