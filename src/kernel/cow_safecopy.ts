@@ -35,13 +35,6 @@ export function cowResumed(k: Kernel, caller: Proc): number | undefined {
   return takePending(k, caller, "cow") === undefined ? undefined : caller.vmreq.result;
 }
 
-/** Whether a copy of `bytes` may be shared copy-on-write at all (the option and the size). */
-export function cowWanted(k: Kernel, bytes: number): boolean {
-  return (
-    k.opts.cowSafecopy === true && bytes >= (k.opts.cowSafecopyMin ?? COW_SAFECOPY_MIN_DEFAULT)
-  );
-}
-
 /**
  * The COW variant of `copyGranted` (same arguments): undefined when it does not apply (then
  * copy plainly); else OK, an error of the head or tail copy, or VMSUSPEND.
@@ -55,7 +48,8 @@ export function cowSafecopy(
   bytes: number,
   toGranter: boolean,
 ): number | undefined {
-  if (!cowWanted(k, bytes)) return undefined;
+  if (k.opts.cowSafecopy !== true) return undefined;
+  if (bytes < (k.opts.cowSafecopyMin ?? COW_SAFECOPY_MIN_DEFAULT)) return undefined;
   if (gaddr % PAGE_SIZE !== addr % PAGE_SIZE) return undefined;
   if (!Number.isInteger(addr) || addr < 0 || addr + bytes > 0x1_0000_0000) return undefined;
   const vm = k.vmProc();

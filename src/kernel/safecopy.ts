@@ -14,7 +14,7 @@ import { EDOM, EFAULT, EFAULT_SRC, OK } from "../include/errno.ts";
 import { CPF_WRITE } from "../include/grant.ts";
 import type { Endpoint } from "../include/endpoint.ts";
 import type { VirAddr } from "../include/types.ts";
-import { cowResumed, cowSafecopy, cowWanted } from "./cow_safecopy.ts";
+import { cowResumed, cowSafecopy } from "./cow_safecopy.ts";
 import { checkGranter, verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyBetween, copyToProc } from "./memory.ts";
@@ -23,6 +23,28 @@ import { copyFaulted } from "./vmrequest.ts";
 
 /** `verifyGrant`'s answer for the copy or fill in progress (they never nest: one object serves). */
 let grantTarget: GrantTarget | null = null;
+
+/**
+ * The checks before a safe copy or fill (§4.4 steps 1–2): the granter exists (EINVAL) and
+ * has a grant table (EPERM), then `verify_grant`, then EDOM for zero bytes. The verified
+ * target (the module's one object, valid until the next call), or the error.
+ */
+function verifyCopy(
+  k: Kernel,
+  caller: Proc,
+  granter: Endpoint,
+  gid: number,
+  bytes: number,
+  access: number,
+  offset: number,
+): GrantTarget | number {
+  const known = checkGranter(k, granter);
+  if (typeof known === "number") return known;
+  const target = (grantTarget ??= { proc: caller, addr: 0 });
+  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target, known);
+  if (r !== OK) return r;
+  return bytes === 0 ? EDOM : target;
+}
 
 /**
  * `safecopy`: copy `bytes` between byte `offset` of grant `gid` of `granter` and `addr` in
@@ -45,14 +67,10 @@ export function safecopy(
   // Re-executed after VM shared the pages: done, or (VM refused) copy plainly.
   const resumed = cow ? cowResumed(k, caller) : undefined;
   if (resumed === OK) return OK;
-  const known = checkGranter(k, granter);
-  if (typeof known === "number") return known;
-  const target = (grantTarget ??= { proc: caller, addr: 0 });
-  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, access, offset, target, known);
-  if (r !== OK) return r;
-  if (bytes === 0) return EDOM;
+  const target = verifyCopy(k, caller, granter, gid, bytes, access, offset);
+  if (typeof target === "number") return target;
   const toGranter = access === CPF_WRITE;
-  if (cow && resumed === undefined && cowWanted(k, bytes)) {
+  if (cow && resumed === undefined) {
     const c = cowSafecopy(k, caller, target.proc, target.addr, addr, bytes, toGranter);
     if (c !== undefined) return c;
   }
@@ -101,12 +119,8 @@ export function safememset(
   ch: number,
   bytes: number,
 ): number {
-  const known = checkGranter(k, granter);
-  if (typeof known === "number") return known;
-  const target = (grantTarget ??= { proc: caller, addr: 0 });
-  const r = verifyGrant(k, granter, caller.endpoint, gid, bytes, CPF_WRITE, offset, target, known);
-  if (r !== OK) return r;
-  if (bytes === 0) return EDOM;
+  const target = verifyCopy(k, caller, granter, gid, bytes, CPF_WRITE, offset);
+  if (typeof target === "number") return target;
   const gp = target.proc;
   const base = target.addr;
   fill.fill(ch & 0xff);
