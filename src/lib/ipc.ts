@@ -177,3 +177,13 @@ export class Returned<T> implements Generator<Trap, T, TrapResult> {
 
 /** The finished call with no result (shared: it has no state). */
 export const FINISHED: Syscall<void> = new Returned<void>(undefined);
+
+/**
+ * Whether a request handler's result is a call still to run (`yield*` it) rather than an
+ * answer given at once: a server's handlers answer at once unless they need to trap.
+ */
+export function isSyscall<T>(x: T | Syscall<T>): x is Syscall<T> {
+  return (
+    typeof x === "object" && x !== null && typeof (x as { next?: unknown }).next === "function"
+  );
+}

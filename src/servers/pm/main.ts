@@ -17,7 +17,7 @@ import type { Message } from "../../include/message.ts";
 import { INIT_PID, PM_CALLS, pmCallName, type PmCallName, type PmReq } from "../../include/pm.ts";
 import { SIGKSIG } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
-import type { IpcStatus, Syscall } from "../../lib/ipc.ts";
+import { isSyscall, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sefReceive, sefStartup } from "../../lib/sef.ts";
 import { sysGetimage, sysGetkinfo } from "../../lib/libsys/sys_getinfo.ts";
 import { malloc } from "../../lib/runtime.ts";
@@ -70,12 +70,6 @@ const pmCalls = {
   PM_SRV_KILL: doSrvKill, // RS's kernel-like signal
   PM_SRV_EXEC: doSrvExec, // RS runs a program in its child
 } satisfies { [K in PmCallName]: PmHandler<K> };
-
-function isSyscall<T>(x: T | Syscall<T>): x is Syscall<T> {
-  return (
-    typeof x === "object" && x !== null && typeof (x as { next?: unknown }).next === "function"
-  );
-}
 
 /** Parses `name:pages` arguments; malformed ones are ignored. */
 export function parseImageSizes(argv: readonly string[]): Map<string, number> {
