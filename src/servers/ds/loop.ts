@@ -20,10 +20,10 @@ import { isIpcNotify, RECEIVE, SENDNB } from "../../include/ipc.ts";
 import type { FieldKind, Layout } from "../../include/message.ts";
 import type { Trap, TrapResult } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
-import { ipcTrap, type Syscall } from "../../lib/ipc.ts";
+import { ipcTrap, isSyscall, type Syscall } from "../../lib/ipc.ts";
 import { sefHandle, sefOwns } from "../../lib/sef.ts";
 import { flushJournal } from "./persist.ts";
-import { dsCalls, isAnswer, numAnswer, writeNumAnswer, type DsAnswer } from "./requests.ts";
+import { dsCalls, numAnswer, writeNumAnswer, type DsAnswer } from "./requests.ts";
 import type { DsServer, KeyRead } from "./server.ts";
 
 /** A DS call as the loop serves it (typed for a request known only at run time). */
@@ -191,13 +191,13 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
         case HANDLE: {
           const call = this.#call!;
           const out = call.handle(ds, this.#caller, call.req, this.#key);
-          if (isAnswer(out)) {
-            this.#answer = out;
-            this.#state = ANSWERED;
-          } else {
+          if (isSyscall(out)) {
             this.#handling = out;
             this.#state = HANDLING;
             r = OK; // a fresh iterator ignores its first argument
+          } else {
+            this.#answer = out;
+            this.#state = ANSWERED;
           }
           break;
         }

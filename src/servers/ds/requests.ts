@@ -54,13 +54,6 @@ type DsHandler<K extends DsCallName> = (
   key: string,
 ) => DsAnswer<K> | Syscall<DsAnswer<K>>;
 
-/** True for an answer given at once (a handler's other result is a generator). */
-export function isAnswer<K extends DsCallName>(
-  out: DsAnswer<K> | Syscall<DsAnswer<K>>,
-): out is DsAnswer<K> {
-  return typeof (out as DsAnswer<K>).status === "number";
-}
-
 const ZERO = new Uint8Array(1);
 
 /** Answers that are only a status, made once per status (OK, the usual one, without a lookup). */
