@@ -21,17 +21,16 @@ import {
   RS_INIT_LAYOUT,
   RS_INITIALIZING,
   rsCallName,
-  type RsCallName,
 } from "../../include/rs.ts";
 import { SIGCHLD, SIGKILL, SIGKSIG } from "../../include/signal.ts";
 import type { ProcessContext } from "../../include/trap.ts";
-import { receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { isSyscall, receive, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sysSetalarm } from "../../lib/libsys/sys_misc.ts";
 import { bootServices } from "./boot.ts";
 import { dsLabelsAll, isDs } from "./ds_labels.ts";
 import { doPeriod, kill, lateReply, manageSignals } from "./manager.ts";
 import { rsReap } from "./pm_calls.ts";
-import { rsCalls, type RsAnswer } from "./requests.ts";
+import { rsCalls, type RsHandler } from "./requests.ts";
 import { rprocInfo, type RprocInfo } from "./rproc.ts";
 import { RsState } from "./state.ts";
 
@@ -125,18 +124,14 @@ function* serveRequest(rs: RsState, from: Endpoint, type: number): Syscall<void>
     yield* answer(rs, from, ENOSYS);
     return;
   }
-  const call: RsCallName = name;
-  const def = RS_CALLS[call];
+  const def = RS_CALLS[name];
   // The one cast: the handler is looked up by a name only known at run time.
-  const handler = rsCalls[call] as (
-    rs: RsState,
-    caller: Endpoint,
-    req: unknown,
-  ) => Syscall<RsAnswer<RsCallName>>;
-  const out = yield* handler(rs, from, def.req.read(rs.um.m.view));
-  if (out === "later") return;
+  const handler = rsCalls[name] as RsHandler<typeof name>;
+  const out = handler(rs, from, def.req.read(rs.um.m.view));
+  const result = isSyscall(out) ? yield* out : out;
+  if (result === "later") return;
   const layout: Layout<Readonly<Record<string, FieldKind>>> = def.reply;
-  rs.out.m.set(out.status, layout, out.reply ?? {});
+  rs.out.m.set(result.status, layout, result.reply ?? {});
   yield* rs.out.put();
   yield* sendnb(from, rs.out.va);
 }

@@ -35,11 +35,12 @@ import { SRV_F, type RsState } from "./state.ts";
 /** A handler's answer: the status and reply fields now, or LATER (a deferred reply). */
 export type RsAnswer<K extends RsCallName> = { status: number; reply?: RsReply<K> } | "later";
 
-type RsHandler<K extends RsCallName> = (
+/** A handler answers at once, or is a generator when it needs to trap (as PM's and VM's). */
+export type RsHandler<K extends RsCallName> = (
   rs: RsState,
   caller: Endpoint,
   req: RsReq<K>,
-) => Syscall<RsAnswer<K>>;
+) => RsAnswer<K> | Syscall<RsAnswer<K>>;
 
 /** Largest heartbeat period RS_UP accepts (ticks). */
 const MAX_PERIOD = 1_000_000;
@@ -162,24 +163,14 @@ function* stopAndRestart(
   return OK;
 }
 
-// eslint-disable-next-line require-yield
-function* doLookup(
-  rs: RsState,
-  _caller: Endpoint,
-  req: RsReq<"RS_LOOKUP">,
-): Syscall<RsAnswer<"RS_LOOKUP">> {
+function doLookup(rs: RsState, _caller: Endpoint, req: RsReq<"RS_LOOKUP">): RsAnswer<"RS_LOOKUP"> {
   const rp = rs.table.byLabel(cString(req.label));
   if (rp === undefined || rp.endpoint === NONE || (rp.flags & RS_EXITING) !== 0) return err(ESRCH);
   return { status: OK, reply: { endpoint: rp.endpoint } };
 }
 
 /** RS_LIST lists system services (user processes of the boot image are not services). */
-// eslint-disable-next-line require-yield
-function* doList(
-  rs: RsState,
-  _caller: Endpoint,
-  req: RsReq<"RS_LIST">,
-): Syscall<RsAnswer<"RS_LIST">> {
+function doList(rs: RsState, _caller: Endpoint, req: RsReq<"RS_LIST">): RsAnswer<"RS_LIST"> {
   const rp = req.index >= 0 ? rs.table.services[req.index] : undefined;
   if (rp === undefined) return err(ESRCH);
   const info = rprocInfo(rp);
