@@ -7,8 +7,8 @@
  * 3. install every service's privileges — a static id for the fixed boot slots below INIT, a
  *    dynamic one otherwise; user processes share INIT's structure (SET_USER);
  * 4. let them run (ALLOW) and send each system service RS_INIT (SEF_INIT_FRESH): services
- *    with SF_SYNCH_BOOT first (VM before them all, then DS), each waited for before going on; the other answers are
- *    taken by the main loop.
+ *    with SF_SYNCH_BOOT first (VM before them all), each waited for before going on; the
+ *    other answers are taken by the main loop. Once DS is up, RS publishes every label.
  * Only services whose sys flags keep a copy (SF_USE_COPY) can be restarted: the boot loader
  * registered their programs under their names (RS's boot image buffer).
  */
@@ -170,11 +170,13 @@ export function* bootServices(rs: RsState): Syscall<boolean> {
       yield* rs.panic(`boot service ${rp.label} did not take its init request`);
       return false;
     }
-    if ((rp.sysFlags & SF_SYNCH_BOOT) !== 0 && !(yield* awaitInit(rs, rp))) {
+    if ((rp.sysFlags & SF_SYNCH_BOOT) === 0) continue;
+    if (!(yield* awaitInit(rs, rp))) {
       yield* rs.panic(`boot service ${rp.label} failed to initialise`);
       return false;
     }
-    if ((rp.sysFlags & SF_SYNCH_BOOT) !== 0 && isDs(rp)) yield* dsLabelsAll(rs, rp);
+    // A DS without SF_SYNCH_BOOT is answered in the main loop (initReply), which does the same.
+    if (isDs(rp)) yield* dsLabelsAll(rs, rp);
   }
   return true;
 }

@@ -5,7 +5,10 @@
 import { NONE, RS_PROC_NR, type Endpoint } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import {
+  DYN_PRIV_ID,
+  PREEMPTIBLE,
   PRIV_ARG,
+  SYS_PROC,
   SYS_PRIV_ALLOW,
   SYS_PRIV_SET_SYS,
   SYS_PRIV_SET_USER,
@@ -19,7 +22,6 @@ import { store } from "../../lib/mem.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { RprocTable, type PrivSpec } from "./rproc.ts";
-import { DYN_PRIV_ID, PREEMPTIBLE, SYS_PROC } from "../../include/kcall.ts";
 
 /** `DSRV_F`-like flags of a service started later: a system process with a dynamic id. */
 export const SRV_F = SYS_PROC | PREEMPTIBLE;
