@@ -20,7 +20,7 @@ import { commitRam, countedOps, type Progress } from "./workloads.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const PAGE = 4096;
+export const PAGE = 4096;
 
 /** The sizes of the published figures, by name suffix. */
 export const SAFECOPY_SIZES = {
@@ -71,6 +71,13 @@ export interface GrantSetup {
 /** What the requestor repeats, given the grant, its buffer and the source offset: a status. */
 export type GrantRequest = (ctx: ProcessContext, gid: number, dst: number, src: number) => Syscall;
 
+const ONE = Uint8Array.of(1);
+
+/** Stores one byte in each page of the `bytes` at page-aligned `va`. */
+export function* touch(ctx: ProcessContext, va: number, bytes: number): Syscall<void> {
+  for (let a = 0; a < bytes; a += PAGE) yield* store(ctx, virAddr(va + a), ONE);
+}
+
 /**
  * A grantor grants a page-aligned buffer (with `s.access`) and waits; the requestor
  * makes `request` again and again, each one `opsPerRequest` operations of about
@@ -86,17 +93,16 @@ export function grantPair(
 ): Workload {
   const state: Progress & { gid: number } = { gid: GRANT_INVALID, ops: 0, error: OK };
   const grantBytes = s.bytes * s.sources;
-  const one = Uint8Array.of(1);
   function* grantor(ctx: ProcessContext): Syscall {
     const buf = malloc(ctx, grantBytes, PAGE);
-    for (let a = 0; a < grantBytes; a += PAGE) yield* store(ctx, virAddr(buf + a), one);
+    yield* touch(ctx, buf, grantBytes);
     state.gid = yield* cpfGrantDirect(ctx, REQUESTOR_SLOT as Endpoint, buf, grantBytes, s.access);
     const box = malloc(ctx, 64, 64);
     for (;;) yield* receive(ANY, box);
   }
   function* requestor(ctx: ProcessContext): Syscall {
     const dst = malloc(ctx, s.bytes, PAGE);
-    for (let a = 0; a < s.bytes; a += PAGE) yield* store(ctx, virAddr(dst + a), one);
+    yield* touch(ctx, dst, s.bytes);
     for (let i = 0; ; i++) {
       const r = yield* request(ctx, state.gid, dst, (i % s.sources) * s.bytes);
       if (r !== OK) {

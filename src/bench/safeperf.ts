@@ -20,22 +20,14 @@ import { virAddr } from "../include/types.ts";
 import type { Syscall } from "../lib/ipc.ts";
 import { sysSafecopyFrom } from "../lib/libsys/sys_safecopy.ts";
 import { sysSafemap, sysSafeunmap } from "../lib/libsys/sys_safemap.ts";
-import { store } from "../lib/mem.ts";
 import type { Workload } from "./measure.ts";
-import { GRANTOR_SLOT, grantPair } from "./safecopy.ts";
+import { GRANTOR_SLOT, grantPair, PAGE, touch } from "./safecopy.ts";
 
-const PAGE = 4096;
 const ACCESS = CPF_READ | CPF_WRITE | CPF_MAP;
 
 /** Page counts of the safeperf figures. */
 export const SAFEPERF_PAGES = [1, 10, 50] as const;
 export type SafeperfMode = "copy" | "cowcopy" | "map";
-
-/** Stores one byte in each of `pages` pages at `dst`. */
-function* touch(ctx: ProcessContext, dst: number, pages: number): Syscall<void> {
-  const one = Uint8Array.of(1);
-  for (let p = 0; p < pages; p++) yield* store(ctx, virAddr(dst + p * PAGE), one);
-}
 
 /**
  * Kernel steps of one request of `pages` pages, a little above those measured: a plain copy is
@@ -55,13 +47,13 @@ export function safeperf(mode: SafeperfMode, pages: number): Workload {
       ? function* (ctx: ProcessContext, gid: number, dst: number): Syscall {
           const r = yield* sysSafemap(ctx, granter, gid, 0, virAddr(dst), bytes, true);
           if (r !== OK) return r;
-          yield* touch(ctx, dst, pages);
+          yield* touch(ctx, dst, bytes);
           return yield* sysSafeunmap(ctx, virAddr(dst));
         }
       : function* (ctx: ProcessContext, gid: number, dst: number): Syscall {
           const r = yield* sysSafecopyFrom(ctx, granter, gid, 0, virAddr(dst), bytes);
           if (r !== OK) return r;
-          yield* touch(ctx, dst, pages);
+          yield* touch(ctx, dst, bytes);
           return OK;
         };
   return grantPair(
