@@ -12,7 +12,7 @@
 import { describe, expect, test } from "vitest";
 import { initEntry, pmEntry } from "../src/boot/services.ts";
 import { ANY, DS_PROC_NR, type Endpoint } from "../src/include/endpoint.ts";
-import { EDEADSRCDST, ESRCH, OK } from "../src/include/errno.ts";
+import { ESRCH, OK } from "../src/include/errno.ts";
 import {
   DSF_INITIAL,
   DSF_OVERWRITE,
@@ -47,21 +47,21 @@ import { malloc } from "../src/lib/runtime.ts";
 import { sefReceive, sefStartup } from "../src/lib/sef.ts";
 import { UMessage } from "../src/lib/umessage.ts";
 import { encodeLabel, rsCall } from "../src/lib/rs.ts";
-import { bootDs, PAGE, pages, service, sleep, subscriber } from "./fixtures/ds.ts";
+import {
+  bootDs,
+  expectSteps,
+  PAGE,
+  pages,
+  retrieveAfterRestart,
+  service,
+  sleep,
+  subscriber,
+  type Steps,
+} from "./fixtures/ds.ts";
 import { CRASH_KILL, driverEntry, ECHO, ECHO_LAYOUT, runUntil } from "./fixtures/rs.ts";
 
 function full(entries: Parameters<typeof bootDs>[0], opts: Parameters<typeof bootDs>[1] = {}) {
   return bootDs([pmEntry, initEntry(), ...entries], opts);
-}
-
-/** Retries a u32 retrieve until DS answers again after its restart (not EDEADSRCDST). */
-function* retrieveAfterRestart(ctx: ProcessContext, key: string) {
-  let got = yield* dsRetrieveU32(ctx, key);
-  for (let i = 0; i < 200 && got.status === EDEADSRCDST; i++) {
-    yield* sleep(ctx, 5);
-    got = yield* dsRetrieveU32(ctx, key);
-  }
-  return got;
 }
 
 describe("a client follows a restarted service through its DS label", () => {
@@ -116,7 +116,7 @@ describe("a client follows a restarted service through its DS label", () => {
 
 describe("RS unpublishes a service that goes down", () => {
   test("RS_DOWN deletes the label; DS drops what the label owned and tells subscribers", () => {
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const log: string[] = [];
     const owner = {
       name: "own",
@@ -158,8 +158,7 @@ describe("RS unpublishes a service that goes down", () => {
     const m = full([owner, watch, downer]);
     runUntil(m, () => steps.length >= 5 && log.includes("deleted"), 10_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
-    expect(steps).toHaveLength(5);
+    expectSteps(steps, 5);
     expect(log[0]).toBe("subscribe 0");
     expect(log).toContain("deleted");
   });
@@ -167,7 +166,7 @@ describe("RS unpublishes a service that goes down", () => {
 
 describe("DS survives its own crash", () => {
   test("kill DS: values, subscriptions and pending changes are back, notifications go on", () => {
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const subLog: string[] = [];
     const lazyLog: string[] = [];
     let dsKilled = false;
@@ -183,11 +182,7 @@ describe("DS survives its own crash", () => {
       const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
       steps.push(["kill ds", r.status, OK]);
       dsKilled = true;
-      let got = yield* dsRetrieveU32(ctx, "state.a");
-      for (let i = 0; i < 200 && got.status !== OK; i++) {
-        yield* sleep(ctx, 5);
-        got = yield* dsRetrieveU32(ctx, "state.a");
-      }
+      const got = yield* retrieveAfterRestart(ctx, "state.a");
       steps.push(["retrieve a", got, { status: OK, value: 7 }]);
       steps.push([
         "retrieve s",
@@ -246,8 +241,7 @@ describe("DS survives its own crash", () => {
     const m = full([publisher, sub, lazy]);
     runUntil(m, () => lazyLog.includes("done"), 10_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
-    expect(steps).toHaveLength(10);
+    expectSteps(steps, 10);
     expect(m.console).toMatch(/restarted ds: endpoint 6 -> \d+/);
     expect(m.console).toMatch(/ds: restored \d+ entries and 2 subscriptions/);
     expect(subLog).toEqual(["subscribe 0", "before: state.a = 7", "after: state.a = 8"]);
@@ -257,14 +251,16 @@ describe("DS survives its own crash", () => {
   });
 
   test("one value published again and again: its record is rewritten in place, the last value survives", () => {
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const pub = service("pub", 11, function* (ctx) {
       // 3000 records would not fit a 1 KiB journal without compaction; rewritten in place
       // they take one record per key. Other operations in between start a new record.
+      let failed = 0;
       for (let i = 0; i < 3000; i++) {
-        yield* dsPublishU32(ctx, "hot", i, DSF_OVERWRITE);
-        if (i % 1000 === 500) yield* dsPublishU32(ctx, `cold${i}`, i);
+        if ((yield* dsPublishU32(ctx, "hot", i, DSF_OVERWRITE)) !== OK) failed++;
+        if (i % 1000 === 500 && (yield* dsPublishU32(ctx, `cold${i}`, i)) !== OK) failed++;
       }
+      steps.push(["publishes failed", failed, 0]);
       const r = yield* kernelCall(ctx, "SYS_KILL", { endpt: DS_PROC_NR, sig: SIGKILL });
       steps.push(["kill ds", r.status, OK]);
       steps.push(["hot", yield* retrieveAfterRestart(ctx, "hot"), { status: OK, value: 2999 }]);
@@ -273,9 +269,9 @@ describe("DS survives its own crash", () => {
       }
     });
     const m = full([pub], { ds: { journalBytes: 1024 } });
-    runUntil(m, () => steps.length >= 5, 20_000_000);
+    runUntil(m, () => steps.length >= 6, 20_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expectSteps(steps, 6);
     expect(m.console).toMatch(/ds: restored \d+ entries/);
     expect(m.console).not.toContain("journal full");
   });
@@ -283,7 +279,7 @@ describe("DS survives its own crash", () => {
   test("a mapped entry the restarted DS cannot map again is announced like a delete", () => {
     const log: string[] = [];
     let beforeKill = -1;
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const pub = service("pub", 11, function* (ctx) {
       yield* sleep(ctx, 20); // the subscriber subscribes
       const p = yield* pages(ctx, 1);
@@ -301,7 +297,7 @@ describe("DS survives its own crash", () => {
     const m = full([pub, subscriber("sub", 12, "map\\..*", log)]);
     runUntil(m, () => steps.length >= 5 && log.length > beforeKill && beforeKill > 0, 10_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
+    expectSteps(steps, 5);
     expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
     // Both changes were checked before the crash; after it only the lost entry is announced.
     expect(log.slice(0, 3)).toEqual(["subscribe 0", "map.a = map", "map.b = 1"]);
@@ -309,7 +305,7 @@ describe("DS survives its own crash", () => {
   });
 
   test("a compacted journal survives; a mapped entry does not (its grant names the old DS)", () => {
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const pub = service("pub", 11, function* (ctx) {
       // Two keys in turn: each publish appends a record (one key again and again would
       // rewrite its record in place), so the small journal is compacted several times.
@@ -347,15 +343,14 @@ describe("DS survives its own crash", () => {
     const m = full([pub], { ds: { journalBytes: 8192 }, vmSanity: true });
     runUntil(m, () => steps.length >= 10, 10_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
-    expect(steps).toHaveLength(10);
+    expectSteps(steps, 10);
     expect(m.console).not.toContain("journal full");
     expect(m.console).toMatch(/ds: restored \d+ entries .*; 1 mapped entries dropped/);
     m.check();
   });
 
   test("a store too big for its journal: DS goes on without it; after a restart RS names everyone again", () => {
-    const steps: [string, unknown, unknown][] = [];
+    const steps: Steps = [];
     const pub = service("pub", 11, function* (ctx) {
       const big = malloc(ctx, 6000, 8);
       steps.push(["small", yield* dsPublishU32(ctx, "small", 1), OK]);
@@ -372,8 +367,7 @@ describe("DS survives its own crash", () => {
     const m = full([pub], { ds: { journalBytes: 4096 } });
     runUntil(m, () => steps.length >= 7, 10_000_000);
     expect(m.halted).toBeNull();
-    for (const [what, got, want] of steps) expect({ what, got }).toEqual({ what, got: want });
-    expect(steps).toHaveLength(7);
+    expectSteps(steps, 7);
     expect(m.console).toContain("journal full (4088 bytes): DS will not survive a restart");
     expect(m.console).not.toContain("ds: restored");
   });
