@@ -13,6 +13,7 @@ import { OK } from "../src/include/errno.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../src/include/grant.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
+import { copyFromProc } from "../src/kernel/memory.ts";
 import type { Syscall } from "../src/lib/ipc.ts";
 import { load, store } from "../src/lib/mem.ts";
 import { cpfGrantDirect } from "../src/lib/libsys/safecopies.ts";
@@ -73,6 +74,18 @@ function frame(m: Machine, slot: number, va: number): number {
   return pa < 0 ? pa : pa - (pa % PAGE);
 }
 
+/** `len` bytes at `va` of the process in `slot`, read by the kernel. */
+function bytesOf(m: Machine, slot: number, va: number, len: number): Uint8Array {
+  const b = new Uint8Array(len);
+  expect(copyFromProc(m.kernel, m.kernel.procAddr(slot)!, virAddr(va), b, 0, len)).toBe(OK);
+  return b;
+}
+
+/** Pattern `seed` over `len` bytes. */
+function patBytes(seed: number, len: number): Uint8Array {
+  return Uint8Array.from({ length: len }, (_, i) => pat(seed, i));
+}
+
 interface Run {
   log: Record<string, number>;
   m: Machine;
@@ -126,7 +139,7 @@ function run(
 }
 
 describe.each([true, false])("COW safecopy, cowSafecopy %s", (cow) => {
-  test("safecopyfrom of whole pages: shared until written; writes on either side stay there", () => {
+  test("safecopyfrom of whole pages: shared until written; the destination's write stays its own", () => {
     const res = run(
       cow,
       function* (ctx, buf) {
@@ -142,6 +155,7 @@ describe.each([true, false])("COW safecopy, cowSafecopy %s", (cow) => {
     );
     expect(res.log).toEqual({ copy: OK, data: 1, "R page0": 0xaa, "R rest": 1 });
     const { m, gbuf, rbuf } = res;
+    expect(bytesOf(m, G, gbuf, LEN)).toEqual(patBytes(1, LEN)); // R's write did not reach G
     for (let i = 1; i < PAGES; i++) {
       const shared = frame(m, G, gbuf + i * PAGE) === frame(m, R, rbuf + i * PAGE);
       expect(shared).toBe(cow);
@@ -191,7 +205,7 @@ describe.each([true, false])("COW safecopy, cowSafecopy %s", (cow) => {
     }
   });
 
-  test("safecopyto: the granter's pages share the caller's; a write by the granter stays its own", () => {
+  test("safecopyto: the granter's pages share the caller's; the source's write stays its own", () => {
     const res = run(
       cow,
       function* (ctx, buf) {

@@ -170,6 +170,7 @@ function image(obs: Observed, model: { grantor: Uint8Array }): BootImageEntry[] 
       obs.copies++;
       if (rw !== OK) obs.failures.push(["from whole buffer", rw]);
       mine.set(model.grantor);
+      if (!same(yield* read(ctx, buf, BUF_SIZE), mine)) obs.mismatches.push("from whole buffer");
       yield* sendType(um, GRANTOR, T_DONE);
 
       // 5. Write our own buffer, tell the grantor; it writes its own; ours must keep our data.
