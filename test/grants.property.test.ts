@@ -368,7 +368,9 @@ function runCommands(cmds: readonly Cmd[]): string[] {
           w.problems.push(`step ${step}: sendrec failed`);
           break;
         }
+        const indirect = c.op === "copy" && isIndirect(model, copyTarget.get(c)!);
         const want = predict(model, c);
+        tally(c.op, want, indirect);
         const got = w.result;
         if (want === "grant") {
           if (got === GRANT_INVALID) w.problems.push(`step ${step}: ${c.op} grant failed`);
@@ -430,6 +432,20 @@ function grantRec(c: Cmd, id: number): GrantRec {
 
 const emptyLayout = defineLayout({});
 
+/** How often each command met each predicted outcome, over all runs ("copy OK indirect", …). */
+const outcomes = new Map<string, number>();
+
+function tally(op: Cmd["op"], want: number | "grant", indirect: boolean): void {
+  const key = `${op} ${want === OK ? "OK" : want}${indirect ? " indirect" : ""}`;
+  outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+}
+
+/** Whether the copy target names a live indirect grant. */
+function isIndirect(model: Model, [granter, gid]: [number, number]): boolean {
+  const g = whoOf(granter);
+  return model.grants.some((x) => x.owner === g && x.id === gid && x.kind === "indirect");
+}
+
 describe("grants: random grants, revocations and copies between three processes", () => {
   test("no copy touches ungranted memory; permitted copies move exactly the granted bytes", () => {
     fc.assert(
@@ -439,5 +455,13 @@ describe("grants: random grants, revocations and copies between three processes"
       }),
       { numRuns: 80, seed: 4 },
     );
+    // The runs were no formality: copies succeeded (also through indirect grants), failed
+    // each way, and grants were revoked.
+    const n = (k: string) => outcomes.get(k) ?? 0;
+    expect(n("copy OK")).toBeGreaterThanOrEqual(10);
+    expect(n("copy OK indirect")).toBeGreaterThanOrEqual(1);
+    for (const k of [`copy ${EPERM}`, `copy ${EINVAL}`, `copy ${EDOM}`, "revoke OK"]) {
+      expect({ k, n: n(k) > 0 }).toEqual({ k, n: true });
+    }
   });
 });

@@ -22,7 +22,7 @@ import {
 import { virAddr } from "../include/types.ts";
 import { verifyGrant, type GrantTarget } from "./grant.ts";
 import type { Kernel } from "./kernel.ts";
-import { copyToProc } from "./memory.ts";
+import { copyFromProc, copyToProc } from "./memory.ts";
 import type { Proc } from "./proc.ts";
 import {
   DATA_BASE,
@@ -255,8 +255,15 @@ describe("verifyGrant: the checklist of MINIX-SPEC §4.9", () => {
   test("verification changes nothing: the table bytes and priv stay as they were", () => {
     const g = proc(k, G);
     const before = [g.priv!.grantTable, g.priv!.grantEntries];
+    const table = () => {
+      const b = new Uint8Array(8 * GRANT_ENTRY_SIZE);
+      expect(copyFromProc(k, g, virAddr(TABLE), b, 0, b.length)).toBe(OK);
+      return b;
+    };
+    const bytes = table();
     for (let gid = -2; gid < 10; gid++) verify(k, G, R, gid, 4, RW);
     expect([g.priv!.grantTable, g.priv!.grantEntries]).toEqual(before);
+    expect(table()).toEqual(bytes);
     expect(verify(k, G, R, 0, 16, CPF_READ, 8)).toEqual([OK, G, BUF + 8]);
   });
 });

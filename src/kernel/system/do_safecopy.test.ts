@@ -8,6 +8,7 @@ import {
   grantSlot,
   GRANT_INVALID,
 } from "../../include/grant.ts";
+import type { ProcessContext } from "../../include/trap.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import {
   cpfGrantDirect,
@@ -15,7 +16,9 @@ import {
   cpfRevoke,
   malloc,
   PAGE_SIZE,
+  type BootImageEntry,
   type MachineEvent,
+  type Syscall,
   sysSafecopyFrom,
   sysSafecopyTo,
 } from "../../../test/system_harness.ts";
@@ -35,6 +38,19 @@ import {
 
 const RW = CPF_READ | CPF_WRITE;
 const SIZE = 3 * PAGE_SIZE + 100;
+
+/** A third process (runs after the grantor and the requestor wait) that runs `body`, then exits. */
+function third(body: (ctx: ProcessContext) => Syscall<void>): BootImageEntry {
+  return {
+    name: "third",
+    slot: THIRD,
+    priority: 7,
+    program: function* (ctx) {
+      yield* body(ctx);
+      return 0;
+    },
+  };
+}
 
 describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
   test("copy from moves the whole granted range, at every offset asked", () => {
@@ -250,17 +266,11 @@ describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
     let bytes = new Uint8Array(0);
     grantPair({
       extra: [
-        {
-          name: "third",
-          slot: THIRD,
-          priority: 7,
-          program: function* (ctx) {
-            const dst = malloc(ctx, 128, 64);
-            r = yield* sysSafecopyFrom(ctx, REQUESTOR, gIndirect, 8, dst, 100);
-            bytes = yield* read(ctx, dst, 100);
-            return 0;
-          },
-        },
+        third(function* (ctx) {
+          const dst = malloc(ctx, 128, 64);
+          r = yield* sysSafecopyFrom(ctx, REQUESTOR, gIndirect, 8, dst, 100);
+          bytes = yield* read(ctx, dst, 100);
+        }),
       ],
       *grantor(ctx) {
         const buf = malloc(ctx, 256, 64);
@@ -281,15 +291,9 @@ describe("SYS_SAFECOPYFROM / SYS_SAFECOPYTO", () => {
     let gid = GRANT_INVALID;
     grantPair({
       extra: [
-        {
-          name: "third",
-          slot: THIRD,
-          priority: 7,
-          program: function* (ctx) {
-            got.push(yield* sysSafecopyFrom(ctx, GRANTOR, gid, 0, malloc(ctx, 16), 16));
-            return 0;
-          },
-        },
+        third(function* (ctx) {
+          got.push(yield* sysSafecopyFrom(ctx, GRANTOR, gid, 0, malloc(ctx, 16), 16));
+        }),
       ],
       *grantor(ctx) {
         gid = yield* cpfGrantDirect(ctx, ANY, malloc(ctx, 16), 16, CPF_READ);
