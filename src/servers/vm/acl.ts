@@ -7,10 +7,11 @@
  * - brk, minix_mmap, minix_munmap and VM_INFO are open to every process;
  * - the privileged calls (`VM_PRIVILEGED_CALLS`: VM_FORK, VM_EXIT, VM_REMAP, VM_SHM_UNMAP,
  *   VM_GETPHYS, VM_GETREF, VM_RS_SET_PRIV, VM_EXEC_NEWMEM, VM_KEEP …) need the caller's
- *   `privileged` flag. It is set at boot for the processes in the fixed system-server slots (PM_PROC_NR … PFS_PROC_NR except
- *   VM; INIT and ordinary processes are not privileged) and can be granted or withdrawn by
- *   a privileged process with VM_RS_SET_PRIV (RS granting it to the IPC server). It lives in
- *   VM's per-process record, so it goes with the process at VM_EXIT.
+ *   `privileged` flag. It is set at boot for the processes in the fixed system-server slots
+ *   (PM_PROC_NR … PFS_PROC_NR except VM; INIT and ordinary processes are not privileged) and
+ *   can be granted or withdrawn by a privileged process with VM_RS_SET_PRIV (RS granting it
+ *   to the IPC server). It lives in VM's per-process record, so it goes with the process at
+ *   VM_EXIT.
  * - An unprivileged caller gets EPERM (MINIX logged "unauthorized" and answered ENOSYS).
  *
  * VM_EXIT is PM's call in MINIX, after VM_WILLEXIT (else EINVAL). Until PM exists any

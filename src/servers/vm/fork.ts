@@ -42,18 +42,12 @@ import { EINVAL, ENOMEM, OK } from "../../include/errno.ts";
 import { PFF_VMINHIBIT, VMCTL_FLUSHTLB, VMCTL_SETADDRSPACE } from "../../include/kcall.ts";
 import type { ProcessContext } from "../../include/trap.ts";
 import type { VmReq } from "../../include/vm.ts";
-import {
-  I386_PAGE_SIZE,
-  I386_VM_ACC,
-  I386_VM_DIRTY,
-  I386_VM_USER,
-  I386_VM_WRITE,
-} from "../../include/vmpt.ts";
+import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import { sysVmctl } from "../../lib/libsys/sys_vmctl.ts";
 import type { VmResult } from "./mmap.ts";
-import { PageTable, PT_FLAGS_MASK } from "./pagetable.ts";
+import { PageTable, PT_COPY_BITS, PT_FLAGS_MASK } from "./pagetable.ts";
 import { VmSanityError } from "./physmem.ts";
 import { RegionSet, VR_DIRECT, VR_SHARED } from "./region.ts";
 import { addDataRegion, isSystemSlot, type BootMapped, type Vm, type VmProc } from "./vm.ts";
@@ -65,9 +59,6 @@ export interface ForkedSpace {
   /** The parent's entries made read-only: page address and the entry bits it had. */
   readonly protected: readonly { readonly vaddr: number; readonly flags: number }[];
 }
-
-/** Entry bits a copy keeps (ACC and DIRTY describe the parent's use, not the child's). */
-const COPY_BITS = PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY);
 
 /**
  * Copies the address space of `parent` copy-on-write into a new page table (see the file
@@ -91,14 +82,14 @@ export function copyAddressSpace(vm: Vm, parent: VmProc): ForkedSpace | typeof E
       // A safemap share is never made copy-on-write: the child gets its own copy now and the
       // parent's entry stays as it is (shared, writable if it was).
       const frame = vm.copyFrame(region, m.phys);
-      if (frame < 0 || vm.mapFresh(pt, m.vaddr, frame, m.flags & COPY_BITS) !== OK) {
+      if (frame < 0 || vm.mapFresh(pt, m.vaddr, frame, m.flags & PT_COPY_BITS) !== OK) {
         vm.discardTable(pt);
         return ENOMEM;
       }
       continue;
     }
     const shared = (region.flags & (VR_SHARED | VR_DIRECT)) !== 0;
-    const bits = shared ? m.flags & COPY_BITS : m.flags & COPY_BITS & ~I386_VM_WRITE;
+    const bits = shared ? m.flags & PT_COPY_BITS : m.flags & PT_COPY_BITS & ~I386_VM_WRITE;
     const r = pt.writeMap(m.vaddr, m.phys, I386_PAGE_SIZE, bits);
     if (r !== OK) {
       // Out of memory for a page table: drop what the child has, the parent is untouched.

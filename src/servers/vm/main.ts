@@ -13,9 +13,9 @@
  *   callers exit, fork, exec_newmem, remap, shm_unmap, getphys, getref, rs_set_priv, the exit
  *   watch and keep — acl.ts): the handler's status goes back in `m_type` with its reply
  *   fields; an unprivileged caller of a privileged call gets EPERM. A handler that needs the
- *   kernel (fork, exec, notify_sig) is a generator making kernel calls or sending. If page-table entries were removed or restricted (unmaps, copy-on-write)
- *   the TLB is flushed (VMCTL_FLUSHTLB) before the reply or before a faulting process goes
- *   on.
+ *   kernel (fork, exec, notify_sig) is a generator making kernel calls or sending. If
+ *   page-table entries were removed or restricted (unmaps, copy-on-write) the TLB is flushed
+ *   (VMCTL_FLUSHTLB) before the reply or before a faulting process goes on.
  * Any other message is answered ENOSYS. VM never blocks on a client: replies use SENDNB.
  * MINIX: servers/vm/main.c, pagefaults.c (MINIX-SPEC §8.5, §8.6, §8.11).
  */

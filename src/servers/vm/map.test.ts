@@ -1,19 +1,19 @@
 import { describe, expect, test } from "vitest";
 import { makeEndpoint, type Endpoint } from "../../include/endpoint.ts";
 import { EFAULT, EINVAL, ENOMEM, OK } from "../../include/errno.ts";
-import { virAddr } from "../../include/types.ts";
-import {
-  MAP_ANON,
-  MAP_IPC_SHARED,
-  MAP_PREALLOC,
-  MAP_PRIVATE,
-  PROT_READ,
-  PROT_WRITE,
-} from "../../include/vm.ts";
+import { MAP_ANON, MAP_IPC_SHARED, MAP_PREALLOC, PROT_READ, PROT_WRITE } from "../../include/vm.ts";
 import { I386_VM_WRITE } from "../../include/vmpt.ts";
 import { MAP_COW, mapMemory, unmapMemory } from "./map.ts";
-import { doMmap } from "./mmap.ts";
-import { forkSpace, procOf as proc, touch, vmWorld, DATA, type World } from "./test_world.ts";
+import { VR_DIRECT, VR_WRITABLE } from "./region.ts";
+import {
+  forkSpace,
+  mmapPages,
+  procOf as proc,
+  touch,
+  vmWorld,
+  DATA,
+  type World,
+} from "./test_world.ts";
 import type { Vm } from "./vm.ts";
 
 const PAGE = 4096;
@@ -173,7 +173,7 @@ describe("mapMemory SMAP", () => {
     vm.check();
   });
 
-  test("errors: bad flag or alignment EINVAL, missing region EFAULT, unknown process EINVAL", () => {
+  test("errors: bad flag or alignment EINVAL, missing region EFAULT, unknown process EINVAL (unmap: unknown source OK)", () => {
     const w = setup();
     const { vm } = w;
     expect(mapMemory(vm, G, R, DATA, DATA, PAGE, 2)).toBe(EINVAL);
@@ -185,28 +185,40 @@ describe("mapMemory SMAP", () => {
     expect(mapMemory(vm, G, 99, DATA, DATA, PAGE, 1)).toBe(EINVAL);
     expect(mapMemory(vm, G, G, DATA, DATA + PAGE, 2 * PAGE, 1)).toBe(EINVAL);
     expect(unmapMemory(vm, G, 99, DATA, DATA, PAGE)).toBe(EINVAL);
+    // A source VM no longer knows shares nothing.
+    expect(unmapMemory(vm, 99, R, DATA, DATA, PAGE)).toBe(OK);
+    vm.check();
+  });
+
+  test("VR_DIRECT regions are refused on either side, by SMAP and by COW (EFAULT)", () => {
+    const { vm } = setup();
+    const direct = 0x100_0000;
+    const flags = VR_DIRECT | VR_WRITABLE;
+    expect(proc(vm, G).regions.add({ start: direct, length: PAGE, flags, tag: "mmap" })).toBe(OK);
+    for (const flag of [1, 0, MAP_COW]) {
+      expect(mapMemory(vm, G, R, direct, DATA, PAGE, flag)).toBe(EFAULT);
+      expect(mapMemory(vm, R, G, DATA, direct, PAGE, flag)).toBe(EFAULT);
+    }
     vm.check();
   });
 
   test("SysV shared regions are refused on either side (EFAULT)", () => {
     const w = setup();
     const { vm } = w;
-    const shm = doMmap(vm, G, {
-      addr: virAddr(0),
-      len: PAGE,
-      prot: PROT_READ | PROT_WRITE,
-      flags: MAP_ANON | MAP_IPC_SHARED | MAP_PREALLOC,
-      fd: -1,
-      offset: 0,
-    });
-    expect(shm.status).toBe(OK);
-    expect(mapMemory(vm, G, R, shm.addr, DATA, PAGE, 1)).toBe(EFAULT);
-    expect(mapMemory(vm, R, G, DATA, shm.addr, PAGE, 0)).toBe(EFAULT);
+    const shm = mmapPages(
+      vm,
+      G,
+      1,
+      PROT_READ | PROT_WRITE,
+      MAP_ANON | MAP_IPC_SHARED | MAP_PREALLOC,
+    );
+    expect(mapMemory(vm, G, R, shm, DATA, PAGE, 1)).toBe(EFAULT);
+    expect(mapMemory(vm, R, G, DATA, shm, PAGE, 0)).toBe(EFAULT);
     // A COW safecopy into shared memory copies the data in instead.
     expect(fill(w, R, DATA, 9)).toBe(OK);
-    expect(mapMemory(vm, R, G, DATA, shm.addr, PAGE, MAP_COW)).toBe(OK);
-    expect(frameOf(vm, G, shm.addr)).not.toBe(frameOf(vm, R, DATA));
-    expect(read(w, G, shm.addr)).toBe(9);
+    expect(mapMemory(vm, R, G, DATA, shm, PAGE, MAP_COW)).toBe(OK);
+    expect(frameOf(vm, G, shm)).not.toBe(frameOf(vm, R, DATA));
+    expect(read(w, G, shm)).toBe(9);
     vm.check();
   });
 
@@ -289,18 +301,10 @@ describe("mapMemory COW", () => {
   test("a read-only destination region or a read-only SMAP destination is refused", () => {
     const w = setup();
     const { vm } = w;
-    const ro = doMmap(vm, R, {
-      addr: virAddr(0),
-      len: PAGE,
-      prot: PROT_READ,
-      flags: MAP_ANON | MAP_PRIVATE,
-      fd: -1,
-      offset: 0,
-    });
-    expect(ro.status).toBe(OK);
-    expect(mapMemory(vm, G, R, DATA, ro.addr, PAGE, MAP_COW)).toBe(EFAULT);
-    expect(mapMemory(vm, G, R, DATA, ro.addr, PAGE, 1)).toBe(EFAULT);
-    expect(mapMemory(vm, G, R, DATA, ro.addr, PAGE, 0)).toBe(OK);
+    const ro = mmapPages(vm, R, 1, PROT_READ);
+    expect(mapMemory(vm, G, R, DATA, ro, PAGE, MAP_COW)).toBe(EFAULT);
+    expect(mapMemory(vm, G, R, DATA, ro, PAGE, 1)).toBe(EFAULT);
+    expect(mapMemory(vm, G, R, DATA, ro, PAGE, 0)).toBe(OK);
     expect(mapMemory(vm, G, R, DATA + PAGE, DATA, PAGE, 0)).toBe(OK);
     expect(mapMemory(vm, G, R, DATA + 2 * PAGE, DATA, PAGE, MAP_COW)).toBe(EFAULT);
     vm.check();

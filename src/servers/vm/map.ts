@@ -6,10 +6,10 @@
  * kernel checked them, VM checks again.
  *
  * {@link mapMemory} with `flag` 1 (writable SMAP), 0 (read-only SMAP) or -1 (COW):
- * - every page of both ranges must lie in a region (EFAULT, where MINIX panicked); SMAP
- *   refuses VR_SHARED and VR_DIRECT regions on either side (EFAULT); a writable SMAP needs a
- *   writable destination region, COW one too (it is a write); a COW source in VR_DIRECT is
- *   refused. One process mapping onto an overlapping range of its own: EINVAL.
+ * - every page of both ranges must lie in a region (EFAULT, where MINIX panicked); VR_DIRECT
+ *   regions are refused on either side (EFAULT), and so, for SMAP, are VR_SHARED ones; a
+ *   writable SMAP needs a writable destination region, COW one too (it is a write). One
+ *   process mapping onto an overlapping range of its own: EINVAL.
  * - SMAP, per page: the source page is made present; if its frame is COW-shared the source
  *   first gets a private copy (the COW partner keeps the old contents), and a read-only
  *   entry of a writable source region left by an earlier COW is made writable. The
@@ -31,7 +31,7 @@
  */
 import { EFAULT, EINVAL, OK } from "../../include/errno.ts";
 import { I386_PAGE_SIZE, I386_VM_USER, I386_VM_WRITE } from "../../include/vmpt.ts";
-import { isPageRange, PT_FLAGS_MASK } from "./pagetable.ts";
+import { isPageRange, PT_COPY_BITS } from "./pagetable.ts";
 import { VR_DIRECT, VR_SHARED, VR_WRITABLE, type Region } from "./region.ts";
 import type { Vm, VmProc } from "./vm.ts";
 
@@ -44,7 +44,7 @@ const L_I386_VM_WRITE = I386_VM_WRITE;
 const L_VR_DIRECT = VR_DIRECT;
 const L_VR_SHARED = VR_SHARED;
 const L_VR_WRITABLE = VR_WRITABLE;
-const L_PT_FLAGS_MASK = PT_FLAGS_MASK;
+const L_PT_COPY_BITS = PT_COPY_BITS;
 
 const PAGE = I386_PAGE_SIZE;
 
@@ -75,11 +75,6 @@ function present(
   const r = vm.demandZero(vmp, region, page);
   if (r !== L_OK) return r;
   return vmp.pt.lookup(page) ?? L_EFAULT;
-}
-
-/** Entry bits a page keeps when its frame changes (no ACC/DIRTY history). */
-function keepBits(flags: number): number {
-  return flags & L_PT_FLAGS_MASK & (L_I386_VM_USER | L_I386_VM_WRITE);
 }
 
 /**
@@ -144,14 +139,14 @@ function smapPage(
   const srcWritable = (srcRegion.flags & L_VR_WRITABLE) !== 0;
   if (vm.refcount(phys) > 1 && !vm.isSmap(phys)) {
     // COW-shared: the source takes a private copy, the partner keeps the old frame.
-    const keep = keepBits(cur.flags) | (srcWritable ? L_I386_VM_WRITE : 0);
+    const keep = (cur.flags & L_PT_COPY_BITS) | (srcWritable ? L_I386_VM_WRITE : 0);
     const r = vm.privateCopy(src, srcRegion, a, phys, keep);
     if (r !== L_OK) return r;
     phys = src.pt.lookup(a)?.phys ?? -1;
     if (phys < 0) return L_EFAULT;
   } else if (srcWritable && (cur.flags & L_I386_VM_WRITE) === 0 && !vm.isSmap(phys)) {
     // A read-only entry left by an earlier COW share whose partner is gone.
-    const r = src.pt.setFlags(a, keepBits(cur.flags) | L_I386_VM_WRITE);
+    const r = src.pt.setFlags(a, (cur.flags & L_PT_COPY_BITS) | L_I386_VM_WRITE);
     if (r !== L_OK) return r;
   }
   const old = dst.pt.lookup(b);
@@ -205,7 +200,9 @@ function cowPage(
   if (r !== L_OK) return r;
   vm.ref(cur.phys);
   if ((cur.flags & L_I386_VM_WRITE) !== 0) {
-    if (src.pt.setFlags(a, keepBits(cur.flags) & ~L_I386_VM_WRITE) !== L_OK) return L_EFAULT;
+    if (src.pt.setFlags(a, cur.flags & L_PT_COPY_BITS & ~L_I386_VM_WRITE) !== L_OK) {
+      return L_EFAULT;
+    }
   }
   if (old !== undefined) vm.unref(old.phys);
   vm.staleTlb();

@@ -91,6 +91,12 @@ export const PT_FLAGS_MASK =
   I386_VM_DIRTY |
   I386_VM_GLOBAL;
 
+/**
+ * Entry bits a page keeps when it is copied, shared or given another frame (fork, COW,
+ * safemap): ACC and DIRTY describe the old entry's use, not the new one's.
+ */
+export const PT_COPY_BITS = PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY);
+
 /** Directory entries pointing at a page table: protection is decided by the PTE alone. */
 const PDE_TABLE_FLAGS = L_I386_VM_PRESENT | L_I386_VM_WRITE | L_I386_VM_USER;
 const ADDR_LIMIT = 2 ** 32;

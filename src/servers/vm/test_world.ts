@@ -86,18 +86,22 @@ export function peek(w: World, ep: Endpoint, addr: number): number {
   return w.mem.bytes[mustTouch(w, ep, addr, false)] ?? -1;
 }
 
-/** An anonymous private mmap of `pages` pages where VM chooses; expects OK, returns the address. */
+/**
+ * An anonymous mmap of `pages` pages (private unless `flags` says otherwise) where VM chooses;
+ * expects OK, returns the address.
+ */
 export function mmapPages(
   vm: Vm,
   ep: Endpoint,
   pages: number,
   prot = PROT_READ | PROT_WRITE,
+  flags = MAP_ANON | MAP_PRIVATE,
 ): number {
   const r = doMmap(vm, ep, {
     addr: virAddr(0),
     len: pages * I386_PAGE_SIZE,
     prot,
-    flags: MAP_ANON | MAP_PRIVATE,
+    flags,
     fd: -1,
     offset: 0,
   });

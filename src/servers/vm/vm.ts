@@ -26,8 +26,6 @@ import { virAddr } from "../../include/types.ts";
 import {
   I386_PAGE_SIZE,
   I386_VM_BIGPAGE,
-  I386_VM_ACC,
-  I386_VM_DIRTY,
   I386_VM_USER,
   I386_VM_WRITE,
 } from "../../include/vmpt.ts";
@@ -35,7 +33,7 @@ import { VM_PHYS_BASE } from "../../include/vm.ts";
 import {
   isPageRange,
   PageTable,
-  PT_FLAGS_MASK,
+  PT_COPY_BITS,
   type FrameSource,
   type PhysAccess,
 } from "./pagetable.ts";
@@ -61,6 +59,7 @@ const L_I386_VM_WRITE = I386_VM_WRITE;
 const L_I386_VM_USER = I386_VM_USER;
 const L_VR_SHARED = VR_SHARED;
 const L_VR_WRITABLE = VR_WRITABLE;
+const L_PT_COPY_BITS = PT_COPY_BITS;
 const L_virAddr = virAddr;
 
 const PAGE = I386_PAGE_SIZE;
@@ -398,8 +397,8 @@ export class Vm implements FrameSource {
   /**
    * Clears the page-table entries of `[start, start+len)` (page aligned) in `vmp` and drops
    * one reference per frame mapped there (freed at zero); absent pages are skipped. The caller
-   * removes the region piece and, before `vmp` runs again, has the TLB flushed ({@link takeTlbFlush}). Page
-   * tables stay, as in MINIX (freed when the process goes).
+   * removes the region piece and, before `vmp` runs again, has the TLB flushed
+   * ({@link takeTlbFlush}). Page tables stay, as in MINIX (freed when the process goes).
    * @returns OK, or EINVAL for a bad range (nothing changed).
    */
   unmapRange(vmp: VmProc, start: number, len: number): number {
@@ -474,7 +473,7 @@ export class Vm implements FrameSource {
    * @returns OK, or ENOMEM (nothing changed).
    */
   cowPage(vmp: VmProc, region: Region, page: number, pa: number, flags: number): number {
-    const bits = (flags & PT_FLAGS_MASK & ~(I386_VM_ACC | I386_VM_DIRTY)) | L_I386_VM_WRITE;
+    const bits = (flags & L_PT_COPY_BITS) | L_I386_VM_WRITE;
     if (this.refcount(pa) <= 1) {
       const r = vmp.pt.setFlags(page, bits);
       if (r === L_OK) this.#tlbStale = true;
@@ -528,10 +527,10 @@ export class Vm implements FrameSource {
    * the loader's frames are never free; page-table frames belong to one table each and are
    * neither free nor mapped; every VM-owned frame's reference count equals the number of
    * page-table entries mapping it plus the references VM_KEEP holds, and it is free exactly
-   * when that number is 0 (no leak, no use after free); every mapped page lies in a region and is writable only by the writable
-   * rule (a writable region, and the frame unshared, the region VR_SHARED or the frame an SMAP
-   * share); an SMAP mark only on a frame counted at least twice, never in a VR_SHARED region;
-   * every page of a VR_SHARED region is present.
+   * when that number is 0 (no leak, no use after free); every mapped page lies in a region
+   * and is writable only by the writable rule (a writable region, and the frame unshared, the
+   * region VR_SHARED or the frame an SMAP share); an SMAP mark only on a frame counted at
+   * least twice, never in a VR_SHARED region; every page of a VR_SHARED region is present.
    */
   check(): void {
     this.phys.check();
