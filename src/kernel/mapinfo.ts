@@ -88,7 +88,7 @@ export class MapInfo {
 
 /** The caller's pending entry of kind `kind`, removed; undefined if it has none. */
 export function takePending(k: Kernel, caller: Proc, kind: Pending["kind"]): Pending | undefined {
-  // Every kernel call asks: the usual answer is "nothing pending for anyone".
+  // Every safecopy asks (cowResumed): the usual answer is "nothing pending for anyone".
   if (k.mapinfo.pending.size === 0) return undefined;
   const p = k.mapinfo.pending.get(caller);
   if (p === undefined || p.kind !== kind) return undefined;
@@ -174,8 +174,8 @@ export function safeunmapPass(k: Kernel, caller: Proc, match: (r: MapRecord) => 
 export function clearMappings(k: Kernel, p: Proc): void {
   const info = k.mapinfo;
   for (const rec of info.records()) {
+    // A record is only ever busy for its grantor or its grantee: it goes with either.
     if (rec.grantor === p.endpoint || rec.grantee === p.endpoint) info.remove(rec);
-    else if (rec.busy === p) rec.busy = null;
   }
   info.pending.delete(p);
   if ((p.rtsFlags & RTS_VMREQUEST) !== 0 && p.vmreq.reqType !== VMPTYPE_CHECK) {
