@@ -13,7 +13,7 @@ import {
 } from "../../include/endpoint.ts";
 import { OK } from "../../include/errno.ts";
 import type { Syscall } from "../../lib/ipc.ts";
-import { vmCall } from "../../lib/libc/mmap.ts";
+import { vmSetPriv } from "../../lib/libc/vm_ipc.ts";
 import type { Rproc } from "./rproc.ts";
 import type { RsState } from "./state.ts";
 
@@ -33,6 +33,6 @@ export function* rsVmPriv(rs: RsState, rp: Rproc, old: Endpoint): Syscall<void> 
     privileged.set(rp, p);
   }
   if (!p) return;
-  const r = yield* vmCall(rs.ctx, "VM_RS_SET_PRIV", { endpoint: rp.endpoint, privileged: 1 });
-  if (r.status !== OK) yield* rs.print(`cannot give ${rp.label} its VM calls (${r.status})`);
+  const r = yield* vmSetPriv(rs.ctx, rp.endpoint, true);
+  if (r !== OK) yield* rs.print(`cannot give ${rp.label} its VM calls (${r})`);
 }
