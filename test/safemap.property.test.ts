@@ -12,13 +12,11 @@ import { describe, expect, test } from "vitest";
 import type { Endpoint } from "../src/include/endpoint.ts";
 import { EBUSY, EFAULT, OK } from "../src/include/errno.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../src/include/grant.ts";
-import { SYS_PRIV_ALLOW, SYS_PRIV_SET_USER } from "../src/include/kcall.ts";
 import type { ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
 import { setForkEntry } from "../src/lib/fork.ts";
 import type { Syscall } from "../src/lib/ipc.ts";
 import { cpfGrantDirect, cpfRevoke } from "../src/lib/libsys/safecopies.ts";
-import { sysPrivctl } from "../src/lib/libsys/sys_misc.ts";
 import { sysSafecopyFrom, sysSafecopyTo } from "../src/lib/libsys/sys_safecopy.ts";
 import {
   sysSafemap,
@@ -34,6 +32,7 @@ import {
   pageBuffer,
   PAGE,
   pmFork,
+  releaseChild,
   report,
   runAll,
   tell,
@@ -169,10 +168,7 @@ function runOps(ops: readonly Op[], cow: boolean): string[] {
     const f = yield* pmFork(ctx, 20 + forks);
     forks++;
     if (f.status !== OK) return f.status;
-    yield* sysPrivctl(ctx, f.child, SYS_PRIV_SET_USER);
-    yield* sysPrivctl(ctx, f.child, SYS_PRIV_ALLOW);
-    const h = yield* hear(ctx, f.child);
-    yield* tell(ctx, f.child);
+    const h = yield* releaseChild(ctx, f.child);
     return h.a === 0 ? OK : -1000 - h.a;
   }
 
@@ -204,8 +200,6 @@ function runOps(ops: readonly Op[], cow: boolean): string[] {
     const gbuf = bufs.g;
     switch (o.op) {
       case "gwrite":
-        yield* fill(ctx, buf + o.p * PAGE, PAGE, o.v);
-        return OK;
       case "rwrite":
         yield* fill(ctx, buf + o.p * PAGE, PAGE, o.v);
         return OK;
