@@ -46,7 +46,7 @@ import {
   type VmCallName,
   type VmReq,
 } from "../../include/vm.ts";
-import { sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
+import { isSyscall, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sefReceive, sefStartup } from "../../lib/sef.ts";
 import { kernelCall } from "../../lib/libsys/kernel_call.ts";
 import {
@@ -157,10 +157,6 @@ type VmHandler<K extends VmCallName> = (
   req: VmReq<K>,
   ctx: ProcessContext,
 ) => VmResult<K> | Syscall<VmResult<K>>;
-
-function isSyscall<T extends object>(x: T | Syscall<T>): x is Syscall<T> {
-  return typeof (x as Partial<Syscall<T>>).next === "function";
-}
 
 const vmCalls = {
   VM_EXIT: doExit, // a process is gone: free its memory (privileged)
