@@ -48,7 +48,7 @@ import {
 } from "../../include/vm.ts";
 import { isSyscall, sendnb, type IpcStatus, type Syscall } from "../../lib/ipc.ts";
 import { sefReceive, sefStartup } from "../../lib/sef.ts";
-import { kernelCall } from "../../lib/libsys/kernel_call.ts";
+import { sysKill } from "../../lib/libsys/sys_signal.ts";
 import {
   sysVmctl,
   sysVmctlClearPagefault,
@@ -206,7 +206,7 @@ function* servePagefault(ctx: ProcessContext, vm: Vm, m: Message): Syscall<void>
     return;
   }
   vm.exit(ep);
-  yield* kernelCall(ctx, "SYS_KILL", { endpt: ep, sig: SIGSEGV });
+  yield* sysKill(ctx, ep, SIGSEGV);
   if (vm.takeTlbFlush()) yield* sysVmctl(ctx, SELF, VMCTL_FLUSHTLB);
 }
 
