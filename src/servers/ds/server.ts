@@ -8,10 +8,12 @@ import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, EINVAL, OK } from "../../include/errno.ts";
 import { DSF_TYPE_MAP } from "../../include/ds.ts";
 import { CPU_OK, type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
+import { Message } from "../../include/message.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import { notify, type Syscall } from "../../lib/ipc.ts";
 import { cpfRevoke } from "../../lib/libsys/safecopies.ts";
-import { sysSafecopyFrom, sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
+import { KCALL_NR, KCALLS, KERNEL_CALL } from "../../include/kcall.ts";
+import { sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
 import { sysSaferevmapAddr, sysSafeunmap } from "../../lib/libsys/sys_safemap.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { load, store } from "../../lib/mem.ts";
@@ -39,7 +41,7 @@ export class DsServer {
   journal: Journal | null = null;
   /** Journal records not yet appended (persist.ts `record`, `flushJournal`). */
   readonly unjournaled: Uint8Array[] = [];
-  /** Reads keys (one reader: DS serves one request at a time). */
+  /** The SYS_SAFECOPYFROM message for keys, built once (only the varying fields change). */
   readonly #keyRead: KeyRead;
 
   constructor(ctx: ProcessContext, limits: DsLimits) {
@@ -132,30 +134,34 @@ export class DsServer {
   }
 }
 
+const KEY_COPY = KCALLS.SYS_SAFECOPYFROM.req.offsets;
+
 const START = 0;
-const COPY = 1;
-const LOAD = 2;
-const OVER = 3;
+const PUT = 1;
+const CALL = 2;
+const LOAD = 3;
+const OVER = 4;
 
 /**
- * Reading a key (DsServer.readKey): `sys_safecopyfrom` of the key into DS's key buffer, then
- * a load of the bytes, decoded through a KeyCache. Like the IPC stubs it is a hand-written
- * iterator, not a generator: it is on every request's path. States: START checks the
- * length, COPY runs the safecopy (its own iterator: the kernel call, and page-fault traps
- * while its message is stored), LOAD loads the bytes (page-fault traps until loaded).
+ * Reading a key (DsServer.readKey): SYS_SAFECOPYFROM of the key into DS's key buffer (the
+ * kernel-call message is built once; only granter, grant and length change), then a load of
+ * the bytes, decoded through a KeyCache. Like the IPC stubs it is a hand-written iterator,
+ * not a generator: it is on every request's path. States: START checks the length, PUT
+ * stores the message (page-fault traps until it is stored), CALL takes the kernel call's
+ * result, LOAD loads the bytes (page-fault traps likewise).
  */
 export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
   readonly #ctx: ProcessContext;
   readonly #keyVa: VirAddr;
   readonly #maxLen: number;
+  readonly #msg = new Message();
+  readonly #msgVa: VirAddr;
   /** `keyBytes[0..n)` for each length n (made once). */
   readonly #views: Uint8Array[] = [];
   readonly #keys = new KeyCache();
+  readonly #yield: IteratorYieldResult<Trap>;
   readonly #return: { done: true; value: string | number } = { done: true, value: 0 };
-  #copy: Syscall | null = null;
   #state = OVER;
-  #caller: Endpoint = NONE;
-  #gid = 0;
   #len = 0;
 
   constructor(ctx: ProcessContext, keyVa: VirAddr, keyBytes: Uint8Array, maxLen: number) {
@@ -163,11 +169,22 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
     this.#keyVa = keyVa;
     this.#maxLen = maxLen;
     for (let n = 0; n <= maxLen; n++) this.#views.push(keyBytes.subarray(0, n));
+    this.#msgVa = malloc(ctx, UMessage.SIZE, 64);
+    this.#msg.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
+      granter: NONE,
+      gid: 0,
+      offset: 0,
+      address: keyVa,
+      bytes: 0,
+    });
+    this.#yield = { done: false, value: { kind: "kcall", msg: this.#msgVa } };
   }
 
   start(caller: Endpoint, gid: number, len: number): this {
-    this.#caller = caller;
-    this.#gid = gid;
+    const v = this.#msg.view;
+    v.setInt32(KEY_COPY.granter, caller, true);
+    v.setInt32(KEY_COPY.gid, gid, true);
+    v.setInt32(KEY_COPY.bytes, len, true);
     this.#len = len;
     this.#state = START;
     return this;
@@ -177,32 +194,33 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
     return this;
   }
 
-  next(r: TrapResult = OK): IteratorResult<Trap, string | number> {
+  next(r?: TrapResult): IteratorResult<Trap, string | number> {
+    const cpu = this.#ctx.cpu;
     const len = this.#len;
     if (this.#state === START) {
       if (!Number.isInteger(len) || len < 2 || len > this.#maxLen) return this.#done(EINVAL);
-      this.#copy = sysSafecopyFrom(this.#ctx, this.#caller, this.#gid, 0, this.#keyVa, len);
-      this.#state = COPY;
+      this.#state = PUT;
     }
-    if (this.#state === COPY) {
-      const step = this.#copy!.next(r);
-      if (step.done !== true) return step;
-      this.#copy = null;
-      if (step.value !== OK) return this.#done(step.value);
+    if (this.#state === PUT) {
+      if (cpu.writeWords(this.#msgVa, this.#msg.words) !== CPU_OK) return this.#fault(true);
+      this.#state = CALL;
+      return this.#yield;
+    }
+    if (this.#state === CALL) {
+      if (r !== OK) return this.#done(r ?? EINVAL);
       this.#state = LOAD;
     }
     if (this.#state === LOAD) {
       const bytes = this.#views[len]!;
-      if (this.#ctx.cpu.read(this.#keyVa, bytes) !== CPU_OK) {
-        return {
-          done: false,
-          value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write: false },
-        };
-      }
+      if (cpu.read(this.#keyVa, bytes) !== CPU_OK) return this.#fault(false);
       bytes[len - 1] = 0;
       return this.#done(this.#keys.decode(bytes));
     }
     return this.#return;
+  }
+
+  #fault(write: boolean): IteratorResult<Trap, string | number> {
+    return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
   }
 
   #done(value: string | number): IteratorResult<Trap, string | number> {
