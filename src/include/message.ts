@@ -38,8 +38,8 @@ export interface Layout<F extends Readonly<Record<string, FieldKind>>> {
   /**
    * The fields of the message in `view` read when used, without decoding anything up front:
    * a view of the message, not a copy (valid while the message holds what it was read for;
-   * the same object for the same DataView). Its fields are not own properties: use `read`
-   * for an object to spread, keep or compare.
+   * the same object for the same DataView). Its fields are accessors, not enumerable: use
+   * `read` for an object to spread, keep or compare.
    */
   overlay(view: DataView): Readonly<Fields<F>>;
   write(view: DataView, values: Fields<F>): void;
@@ -129,23 +129,20 @@ function writeCoded(
   else view.setUint8(off, x & 0xff);
 }
 
-type Getter = (this: { readonly view: DataView }) => number | Uint8Array;
-
-/** An overlay's accessor for one field: one small function per kind, so each inlines. */
-function getter(o: number, code: number, size: number): Getter {
+/**
+ * An overlay's accessor for one field of `view`: one small function per kind, closed over the
+ * view rather than reading it from `this`. The closures made from one literal share their
+ * type feedback, so a `this.view` load would see every layout's overlay and go megamorphic;
+ * a captured view is a plain context load, and the DataView method load stays monomorphic.
+ */
+function getter(view: DataView, o: number, code: number, size: number): () => number | Uint8Array {
   switch (code) {
     case C_I32:
-      return function (this: { readonly view: DataView }) {
-        return this.view.getInt32(o, true);
-      };
+      return () => view.getInt32(o, true);
     case C_U32:
-      return function (this: { readonly view: DataView }) {
-        return this.view.getUint32(o, true);
-      };
+      return () => view.getUint32(o, true);
     default:
-      return function (this: { readonly view: DataView }) {
-        return readCoded(this.view, o, code, size);
-      };
+      return () => readCoded(view, o, code, size);
   }
 }
 
@@ -193,12 +190,6 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
   if (off > limit) {
     throw new RangeError(`Message layout too large: ${off - start} payload bytes`);
   }
-  const proto: object = {};
-  for (const [name, kind, o] of entries) {
-    const code = kindCode(kind);
-    const size = sizeOf(kind);
-    Object.defineProperty(proto, name, { get: getter(o, code, size) });
-  }
   let last: { readonly view: DataView } | null = null;
   // The hot paths (`read`, `write`) walk parallel arrays with numeric kinds.
   const n = entries.length;
@@ -213,8 +204,15 @@ function place<const F extends Readonly<Record<string, FieldKind>>>(
     fields,
     offsets: offsets as { readonly [N in keyof F]: number },
     overlay(view) {
-      if (last?.view !== view)
+      if (last?.view !== view) {
+        const proto: object = {};
+        for (const [name, kind, off] of entries) {
+          Object.defineProperty(proto, name, {
+            get: getter(view, off, kindCode(kind), sizeOf(kind)),
+          });
+        }
         last = Object.create(proto, { view: { value: view } }) as { view: DataView };
+      }
       return last as unknown as Fields<F>;
     },
     read(view) {
