@@ -29,7 +29,7 @@ import {
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
-import { cString, M_PAYLOAD, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
+import { cString, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
 import { type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import { ipcTrap, sendrec, type Syscall } from "../ipc.ts";
@@ -301,7 +301,7 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     this.#val = val;
     // The message as words (host order is the machine's little-endian order).
     const w = s.um.m.words;
-    for (let i = M_PAYLOAD >>> 2; i < w.length; i++) w[i] = 0;
+    s.um.m.clearPayload();
     w[W_TYPE] = call === "DS_PUBLISH" ? DS_CALL_NR.DS_PUBLISH : DS_CALL_NR.DS_RETRIEVE;
     w[W_KEY_GRANT] = s.keyGrant;
     w[W_KEY_LEN] = s.lastKeyLen;

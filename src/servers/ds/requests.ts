@@ -26,7 +26,7 @@ import {
   type DsType,
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
-import { M_PAYLOAD, M_TYPE, type Message } from "../../include/message.ts";
+import { M_TYPE, type Message } from "../../include/message.ts";
 import { virAddr } from "../../include/types.ts";
 import type { Syscall } from "../../lib/ipc.ts";
 import { cpfGrantDirect, cpfErrno } from "../../lib/libsys/safecopies.ts";
@@ -83,7 +83,7 @@ const NUM_REPLY = DS_CALLS.DS_RETRIEVE.reply.offsets;
 export function writeNumAnswer(m: Message): void {
   const w = m.words;
   w[M_TYPE >>> 2] = OK;
-  for (let i = M_PAYLOAD >>> 2; i < w.length; i++) w[i] = 0;
+  m.clearPayload();
   w[NUM_REPLY.val >>> 2] = numAnswer.reply.val;
   w[NUM_REPLY.valLen >>> 2] = numAnswer.reply.valLen;
 }
