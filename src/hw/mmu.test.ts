@@ -227,6 +227,24 @@ describe("TLB", () => {
     expect(pte(PT, 0x5000) & PTE_D).toBe(0);
   });
 
+  it("changes its generation whenever a cached translation may change, and only then", () => {
+    map4k(PD, PT, 0x5000, 0x7000, PTE_P | PTE_US);
+    const gens: number[] = [];
+    const step = (f: () => unknown): void => {
+      const g = mmu.generation;
+      f();
+      gens.push(mmu.generation - g);
+    };
+    step(() => mmu.translate(PD, 0x5000, false, true)); // walk
+    step(() => mmu.translate(PD, 0x5004, false, true)); // hit
+    step(() => mmu.translate(PD, 0x5000, true, true)); // fault from a cached entry
+    step(() => mmu.translate(PD, 0x5000, false, true)); // walk again
+    step(() => mmu.invlpg(PD, 0x5000));
+    step(() => mmu.flushTlb(PD));
+    step(() => mmu.flushTlb());
+    expect(gens.map((d) => d > 0)).toEqual([true, false, true, true, true, true, true]);
+  });
+
   it("keeps address spaces apart", () => {
     map4k(PD, PT, 0x5000, 0x7000, URW);
     map4k(PD2, PT2, 0x5000, 0x8000, URW);

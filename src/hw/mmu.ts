@@ -61,6 +61,7 @@ export class Mmu {
   readonly #mem: PhysicalMemory;
   readonly #tlb: Uint32Array;
   readonly #mask: number;
+  #generation = 0;
 
   /**
    * @param mem physical memory holding the page tables.
@@ -74,6 +75,15 @@ export class Mmu {
     this.#mem = mem;
     this.#mask = n - 1;
     this.#tlb = new Uint32Array(n * STRIDE).fill(INVALID_VPN);
+  }
+
+  /**
+   * Changes whenever a cached translation may have been dropped or replaced: on every flush,
+   * `invlpg`, walk, and fault raised from a cached entry. A translation taken while it stays
+   * the same is exactly as valid as the TLB entry it came from (see `CpuPort.mapWords`).
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**
@@ -91,6 +101,7 @@ export class Mmu {
       const e = tlb[b + 2] ?? 0;
       if ((user && (e & T_U) === 0) || (write && (e & T_W) === 0)) {
         tlb[b] = INVALID_VPN;
+        this.#generation++;
         return FAULT_PROTECTION;
       }
       if (!write || (e & T_D) !== 0) return ((e & PTE_FRAME_MASK) | (va & 0xfff)) >>> 0;
@@ -103,6 +114,7 @@ export class Mmu {
    * entries (global entries survive, as on a CR3 reload); without, drops everything.
    */
   flushTlb(cr3?: PhysAddr): void {
+    this.#generation++;
     const tlb = this.#tlb;
     if (cr3 === undefined) {
       tlb.fill(INVALID_VPN);
@@ -115,6 +127,7 @@ export class Mmu {
 
   /** Drops the cached translation (global or not) of the page holding `va` in `cr3`. */
   invlpg(cr3: PhysAddr, va: number): void {
+    this.#generation++;
     const vpn = va >>> 12;
     const b = ((vpn ^ ((cr3 >>> 12) * 37)) & this.#mask) * STRIDE;
     if (this.#tlb[b] === vpn && this.#tlb[b + 1] === cr3) this.#tlb[b] = INVALID_VPN;
@@ -124,6 +137,7 @@ export class Mmu {
     const mem = this.#mem;
     const tlb = this.#tlb;
     const vpn = va >>> 12;
+    this.#generation++;
     // A fault drops any cached translation of this page; success overwrites it.
     if (tlb[b] === vpn && tlb[b + 1] === cr3) tlb[b] = INVALID_VPN;
     const pdeAddr = (((cr3 & PTE_FRAME_MASK) >>> 0) + (va >>> 22) * 4) as PhysAddr;

@@ -302,6 +302,29 @@ export class Message {
   }
 }
 
+/**
+ * Copies the 16 words of a message. Written out because V8 runs this straight-line code
+ * several times faster than the equivalent loop, and it is on every message's path.
+ */
+export function copy16(d: Uint32Array, di: number, s: Uint32Array, si: number): void {
+  d[di] = s[si]!;
+  d[di + 1] = s[si + 1]!;
+  d[di + 2] = s[si + 2]!;
+  d[di + 3] = s[si + 3]!;
+  d[di + 4] = s[si + 4]!;
+  d[di + 5] = s[si + 5]!;
+  d[di + 6] = s[si + 6]!;
+  d[di + 7] = s[si + 7]!;
+  d[di + 8] = s[si + 8]!;
+  d[di + 9] = s[si + 9]!;
+  d[di + 10] = s[si + 10]!;
+  d[di + 11] = s[si + 11]!;
+  d[di + 12] = s[si + 12]!;
+  d[di + 13] = s[si + 13]!;
+  d[di + 14] = s[si + 14]!;
+  d[di + 15] = s[si + 15]!;
+}
+
 const utf8 = new TextDecoder();
 
 /** A NUL-terminated (or NUL-padded) byte string: the bytes before the first NUL, as UTF-8. */

@@ -7,11 +7,11 @@
  */
 import { CPU_FAULT, CPU_OK, type CpuPort } from "../include/trap.ts";
 import { OK } from "../include/errno.ts";
-import { MESSAGE_SIZE } from "../include/message.ts";
+import { copy16, MESSAGE_SIZE } from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Mmu } from "../hw/mmu.ts";
 import type { Kernel } from "./kernel.ts";
-import { copy16, copyFromProc, copyToProc } from "./memory.ts";
+import { copyFromProc, copyToProc } from "./memory.ts";
 import type { Proc } from "./proc.ts";
 
 const VIEWS = 4;
@@ -92,6 +92,17 @@ export class UserCpuPort implements CpuPort {
     if (pa < 0) return CPU_FAULT;
     copyWords(this.#m32, pa >>> 2, src, 0, n);
     return CPU_OK;
+  }
+
+  mapWords(va: VirAddr, n: number): Uint32Array | null {
+    if ((va & 3) !== 0 || n > WORDS) return null;
+    const pa = this.#small(va, 4 * n, true);
+    if (pa < 0) return null;
+    return this.#m32.subarray(pa >>> 2, (pa >>> 2) + n);
+  }
+
+  get tlbGen(): number {
+    return this.#mmu.generation;
   }
 
   read32(va: VirAddr): number {

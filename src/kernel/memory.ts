@@ -6,7 +6,7 @@
  * one piece. MINIX: kernel/arch/i386/memory.c `virtual_copy`, `phys_copy` (MINIX-SPEC §3.5).
  */
 import { EFAULT_DST, EFAULT_SRC, OK } from "../include/errno.ts";
-import { M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
+import { copy16, M_SOURCE, MESSAGE_SIZE } from "../include/message.ts";
 import type { PhysAddr, VirAddr } from "../include/types.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import type { Kernel } from "./kernel.ts";
@@ -179,29 +179,6 @@ export function copyMsgBetween(
 
 function msgFast(va: number, p: Proc): boolean {
   return (va & 3) === 0 && (va & PAGE_MASK) <= PAGE_SIZE - MESSAGE_SIZE && p.cr3 !== 0;
-}
-
-/**
- * Copies the 16 words of a message. Written out because V8 runs this straight-line code
- * several times faster than the equivalent loop, and it is on every message's path.
- */
-export function copy16(d: Uint32Array, di: number, s: Uint32Array, si: number): void {
-  d[di] = s[si]!;
-  d[di + 1] = s[si + 1]!;
-  d[di + 2] = s[si + 2]!;
-  d[di + 3] = s[si + 3]!;
-  d[di + 4] = s[si + 4]!;
-  d[di + 5] = s[si + 5]!;
-  d[di + 6] = s[si + 6]!;
-  d[di + 7] = s[si + 7]!;
-  d[di + 8] = s[si + 8]!;
-  d[di + 9] = s[si + 9]!;
-  d[di + 10] = s[si + 10]!;
-  d[di + 11] = s[si + 11]!;
-  d[di + 12] = s[si + 12]!;
-  d[di + 13] = s[si + 13]!;
-  d[di + 14] = s[si + 14]!;
-  d[di + 15] = s[si + 15]!;
 }
 
 function fault(k: Kernel, va: number, code: number): number {

@@ -15,11 +15,18 @@ import {
   type KcallReply,
   type KcallReq,
 } from "../include/kcall.ts";
-import { M_SOURCE, M_TYPE, MESSAGE_SIZE, type FieldKind, type Layout } from "../include/message.ts";
+import {
+  copy16,
+  M_SOURCE,
+  M_TYPE,
+  MESSAGE_SIZE,
+  type FieldKind,
+  type Layout,
+} from "../include/message.ts";
 import type { VirAddr } from "../include/types.ts";
 import type { Kernel } from "./kernel.ts";
 import { dropPending } from "./mapinfo.ts";
-import { copy16, copyMsgFromProc, copyMsgToProc } from "./memory.ts";
+import { copyMsgFromProc, copyMsgToProc } from "./memory.ts";
 import { MF_KCALL_RESUME, type Proc } from "./proc.ts";
 import { callVec } from "./system/index.ts";
 

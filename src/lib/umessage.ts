@@ -2,9 +2,10 @@
  * A message in the process's memory together with its local copy (the "registers" view).
  * `put` writes the local copy to memory before a trap, `get` reads memory after one. Both
  * are used with `yield*` and, like `load`/`store`, copy at once: only a copy that faults
- * yields (page-fault traps).
+ * yields (page-fault traps). While the buffer stays mapped (`CpuPort.mapWords`) they copy
+ * straight between the local copy and the words in memory.
  */
-import { Message, MESSAGE_SIZE } from "../include/message.ts";
+import { copy16, Message, MESSAGE_SIZE } from "../include/message.ts";
 import { CPU_OK, type ProcessContext } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 import { FINISHED, Returned, type Syscall } from "./ipc.ts";
@@ -15,6 +16,9 @@ export class UMessage {
   readonly va: VirAddr;
   readonly m = new Message();
   readonly #got = new Returned(this.m);
+  /** The buffer's words in memory and the TLB generation they were mapped in (see `words`). */
+  #words: Uint32Array | null = null;
+  #tlbGen = -1;
 
   constructor(ctx: ProcessContext, va: VirAddr) {
     this.ctx = ctx;
@@ -34,12 +38,31 @@ export class UMessage {
    * (then `yield* put()` stores it). For loops where every `yield*` counts.
    */
   putNow(): boolean {
-    return this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK;
+    const w = this.words();
+    if (w === null) return this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK;
+    copy16(w, 0, this.m.words, 0);
+    return true;
   }
 
   /** `get` without `yield*`: true when loaded; false when the load faulted (then `get`). */
   getNow(): boolean {
-    return this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK;
+    const w = this.words();
+    if (w === null) return this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK;
+    copy16(this.m.words, 0, w, 0);
+    return true;
+  }
+
+  /**
+   * The buffer's 16 words in memory, mapped again when the TLB changed; null while they
+   * cannot be mapped (until the TLB changes: a fault resolved by VM changes it).
+   */
+  words(): Uint32Array | null {
+    const cpu = this.ctx.cpu;
+    if (cpu.tlbGen !== this.#tlbGen) {
+      this.#words = cpu.mapWords(this.va, MESSAGE_SIZE / 4);
+      this.#tlbGen = cpu.tlbGen;
+    }
+    return this.#words;
   }
 
   *#getFaulted(): Syscall<Message> {

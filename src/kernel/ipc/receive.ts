@@ -8,7 +8,7 @@ import { EDEADSRCDST, ELOCKED, ENOTREADY, OK } from "../../include/errno.ts";
 import { NOTIFY, RECEIVE, SEND, SENDREC } from "../../include/ipc.ts";
 import type { VirAddr } from "../../include/types.ts";
 import type { Kernel } from "../kernel.ts";
-import { copy16 } from "../memory.ts";
+import { copy16 } from "../../include/message.ts";
 import {
   MF_ASYNMSG,
   MF_REPLY_PEND,

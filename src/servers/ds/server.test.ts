@@ -88,6 +88,8 @@ function fakeCtx(): { ctx: ProcessContext; mem: Uint8Array; faults: { n: number 
     },
     read32: () => CPU_FAULT,
     write32: () => CPU_FAULT,
+    mapWords: () => null,
+    tlbGen: 0,
   };
   return { ctx: { argv: [], cpu, heapBase: virAddr(base), heapSize: 1 << 20 }, mem, faults };
 }

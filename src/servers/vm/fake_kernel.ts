@@ -40,6 +40,11 @@ class FakeCpu implements CpuPort {
   writeWords(va: VirAddr, src: Uint32Array): number {
     return this.write(va, new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
   }
+  /** Never maps: the library takes its copying path. */
+  mapWords(): Uint32Array | null {
+    return null;
+  }
+  readonly tlbGen = 0;
   read32(va: VirAddr): number {
     return new DataView(this.bytes.buffer).getUint32(va, true);
   }
