@@ -80,11 +80,11 @@ export interface CpuPort {
   /** A little-endian 32-bit store to an aligned word: CPU_OK or CPU_FAULT. */
   write32(va: VirAddr, value: number): number;
   /**
-   * `n` words (at most 16, word aligned, inside one page) of the process's own memory at `va`,
-   * mapped for loads and stores: a view of the memory itself, as a TLB entry gives the CPU,
-   * for the library's message buffers. Valid while `tlbGen` is unchanged. Null when the words
-   * cannot be mapped writable now (not present, read-only): then the copying calls, which
-   * fault and are retried, reach them.
+   * `n` words (word aligned, inside one page) of the process's own memory at `va`, mapped
+   * for loads and stores: a view of the memory itself, as a TLB entry gives the CPU, for the
+   * library's message and key buffers (see lib/mapped.ts). Valid while `tlbGen` is unchanged.
+   * Null when the words cannot be mapped writable now (not present, read-only): then the
+   * copying calls, which fault and are retried, reach them.
    */
   mapWords(va: VirAddr, n: number): Uint32Array | null;
   /** Changes whenever a mapping from `mapWords` may have gone stale (any TLB change). */

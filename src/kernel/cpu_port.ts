@@ -95,8 +95,12 @@ export class UserCpuPort implements CpuPort {
   }
 
   mapWords(va: VirAddr, n: number): Uint32Array | null {
-    if ((va & 3) !== 0 || n > WORDS) return null;
-    const pa = this.#small(va, 4 * n, true);
+    const cr3 = this.#p.cr3;
+    if (va >>> 0 !== va || (va & 3) !== 0 || !Number.isInteger(n) || n < 1 || cr3 === 0) {
+      return null;
+    }
+    if ((va & 0xfff) + 4 * n > 0x1000) return null;
+    const pa = this.#mmu.translate(cr3, va, true, true);
     if (pa < 0) return null;
     return this.#m32.subarray(pa >>> 2, (pa >>> 2) + n);
   }

@@ -68,11 +68,12 @@ describe("CpuPort.mapWords", () => {
       const gen = cpu.tlbGen;
       cpu.read32(a);
       out.push(cpu.tlbGen === gen);
-      // Unaligned, across a page, too long, not present: no mapping.
+      // A whole page maps; unaligned, across a page, empty, not present: no mapping.
+      out.push(cpu.mapWords(virAddr(DATA_BASE), PAGE_SIZE / 4)?.length);
       out.push(
         cpu.mapWords(virAddr(a + 2), 4),
         cpu.mapWords(virAddr(DATA_BASE + PAGE_SIZE - 8), 4),
-        cpu.mapWords(a, 17),
+        cpu.mapWords(a, 0),
         cpu.mapWords(virAddr(0x10), 4),
       );
       // VM moves the page: the generation changes and a new mapping reaches the new frame.
@@ -85,7 +86,7 @@ describe("CpuPort.mapWords", () => {
       remap(I386_VM_PRESENT | I386_VM_USER);
       out.push(cpu.mapWords(a, 16));
     });
-    expect(out).toEqual([true, true, true, null, null, null, null, true, true, true, null]);
+    expect(out).toEqual([true, true, true, 1024, null, null, null, null, true, true, true, null]);
   });
 });
 

@@ -2,13 +2,14 @@
  * A message in the process's memory together with its local copy (the "registers" view).
  * `put` writes the local copy to memory before a trap, `get` reads memory after one. Both
  * are used with `yield*` and, like `load`/`store`, copy at once: only a copy that faults
- * yields (page-fault traps). While the buffer stays mapped (`CpuPort.mapWords`) they copy
- * straight between the local copy and the words in memory.
+ * yields (page-fault traps). While the buffer is mapped (MappedBuffer) they copy straight
+ * between the local copy and the words in memory.
  */
 import { copy16, Message, MESSAGE_SIZE } from "../include/message.ts";
 import { CPU_OK, type ProcessContext } from "../include/trap.ts";
 import type { VirAddr } from "../include/types.ts";
 import { FINISHED, Returned, type Syscall } from "./ipc.ts";
+import { MappedBuffer } from "./mapped.ts";
 import { load, store, type MemAccess } from "./mem.ts";
 
 export class UMessage {
@@ -16,13 +17,12 @@ export class UMessage {
   readonly va: VirAddr;
   readonly m = new Message();
   readonly #got = new Returned(this.m);
-  /** The buffer's words in memory and the TLB generation they were mapped in (see `words`). */
-  #words: Uint32Array | null = null;
-  #tlbGen = -1;
+  readonly #mapped: MappedBuffer;
 
   constructor(ctx: ProcessContext, va: VirAddr) {
     this.ctx = ctx;
     this.va = va;
+    this.#mapped = new MappedBuffer(ctx.cpu, va, MESSAGE_SIZE);
   }
 
   put(): MemAccess {
@@ -38,7 +38,7 @@ export class UMessage {
    * (then `yield* put()` stores it). For loops where every `yield*` counts.
    */
   putNow(): boolean {
-    const w = this.words();
+    const w = this.#mapped.words();
     if (w === null) return this.ctx.cpu.writeWords(this.va, this.m.words) === CPU_OK;
     copy16(w, 0, this.m.words, 0);
     return true;
@@ -46,23 +46,10 @@ export class UMessage {
 
   /** `get` without `yield*`: true when loaded; false when the load faulted (then `get`). */
   getNow(): boolean {
-    const w = this.words();
+    const w = this.#mapped.words();
     if (w === null) return this.ctx.cpu.readWords(this.va, this.m.words) === CPU_OK;
     copy16(this.m.words, 0, w, 0);
     return true;
-  }
-
-  /**
-   * The buffer's 16 words in memory, mapped again when the TLB changed; null while they
-   * cannot be mapped (until the TLB changes: a fault resolved by VM changes it).
-   */
-  words(): Uint32Array | null {
-    const cpu = this.ctx.cpu;
-    if (cpu.tlbGen !== this.#tlbGen) {
-      this.#words = cpu.mapWords(this.va, MESSAGE_SIZE / 4);
-      this.#tlbGen = cpu.tlbGen;
-    }
-    return this.#words;
   }
 
   *#getFaulted(): Syscall<Message> {

@@ -47,6 +47,9 @@ describe("KeyCache: decodeKey remembering the last key", () => {
             // Reuse earlier buffers often so cache hits are exercised.
             const bytes = pick === 0 || bufs.length === 0 ? b : bufs[pick % bufs.length]![0];
             expect(c.decode(bytes)).toBe(decodeKey(bytes));
+            // Only the first n bytes count.
+            const n = (b.length * pick) >> 2;
+            expect(c.decode(bytes, n)).toBe(decodeKey(bytes.subarray(0, n)));
           }
         },
       ),
@@ -54,11 +57,20 @@ describe("KeyCache: decodeKey remembering the last key", () => {
   });
 });
 
-/** A process memory of 1 MiB at 0x100000 whose next `faults` accesses fault (then succeed). */
-function fakeCtx(): { ctx: ProcessContext; mem: Uint8Array; faults: { n: number } } {
+/**
+ * A process memory of 1 MiB at 0x100000 whose next `faults` accesses fault (then succeed).
+ * With `map.on`, `mapWords` maps it (else never); `map.gen` is the TLB generation.
+ */
+function fakeCtx(): {
+  ctx: ProcessContext;
+  mem: Uint8Array;
+  faults: { n: number };
+  map: { on: boolean; gen: number };
+} {
   const base = 0x100000;
   const mem = new Uint8Array(1 << 20);
   const faults = { n: 0 };
+  const map = { on: false, gen: 0 };
   const cpu: CpuPort & { faultAddr: VirAddr; faultWrite: boolean } = {
     faultAddr: virAddr(0),
     faultWrite: false,
@@ -88,10 +100,17 @@ function fakeCtx(): { ctx: ProcessContext; mem: Uint8Array; faults: { n: number 
     },
     read32: () => CPU_FAULT,
     write32: () => CPU_FAULT,
-    mapWords: () => null,
-    tlbGen: 0,
+    mapWords: (va, n) => (map.on ? new Uint32Array(mem.buffer, va - base, n) : null),
+    get tlbGen() {
+      return map.gen;
+    },
   };
-  return { ctx: { argv: [], cpu, heapBase: virAddr(base), heapSize: 1 << 20 }, mem, faults };
+  return {
+    ctx: { argv: [], cpu, heapBase: virAddr(base), heapSize: 1 << 20 },
+    mem,
+    faults,
+    map,
+  };
 }
 
 /** Runs a KeyRead by hand, answering its kernel call with `kcall(msg)`; its traps and result. */
@@ -168,6 +187,32 @@ describe("KeyRead: the key through the caller's grant", () => {
       ["kcall", false],
       ["pagefault", false],
     ]);
+    expect(b.result).toBe("wxyz");
+  });
+
+  test("a mapped key buffer is read in place, with the NUL forced at the last byte", () => {
+    const { reader, kcall, f } = setup();
+    f.map.on = true;
+    f.map.gen++;
+    f.faults.n = 1; // a load through the port would fault: the mapped read makes none
+    const a = run(reader.start(7 as Endpoint, 3, 4), (msg) => {
+      f.faults.n = 1;
+      return kcall("abc")(msg);
+    });
+    expect(a.traps.map((t) => t.kind)).toEqual(["kcall"]);
+    expect(a.result).toBe("abc");
+    expect(f.faults.n).toBe(1);
+    f.faults.n = 0;
+    expect(run(reader.start(7 as Endpoint, 3, 6), kcall("abcdefgh")).result).toBe("abcde");
+    // Unmapped again (the TLB changed): the port's load, which faults and is retried.
+    f.map.on = false;
+    f.map.gen++;
+    const b = run(reader.start(7 as Endpoint, 3, 5), (msg) => {
+      const r = kcall("wxyz")(msg);
+      f.faults.n = 1;
+      return r;
+    });
+    expect(b.traps.map((t) => t.kind)).toEqual(["kcall", "pagefault"]);
     expect(b.result).toBe("wxyz");
   });
 });

@@ -8,7 +8,6 @@ import { NONE, type Endpoint } from "../../include/endpoint.ts";
 import { E2BIG, EINVAL, OK } from "../../include/errno.ts";
 import { DSF_TYPE_MAP } from "../../include/ds.ts";
 import { CPU_OK, type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
-import { Message } from "../../include/message.ts";
 import { virAddr, type VirAddr } from "../../include/types.ts";
 import { notify, type Syscall } from "../../lib/ipc.ts";
 import { cpfRevoke } from "../../lib/libsys/safecopies.ts";
@@ -17,6 +16,7 @@ import { sysSafecopyTo } from "../../lib/libsys/sys_safecopy.ts";
 import { sysSaferevmapAddr, sysSafeunmap } from "../../lib/libsys/sys_safemap.ts";
 import { sysDiagctl } from "../../lib/libsys/sys_misc.ts";
 import { load, store } from "../../lib/mem.ts";
+import { MappedBuffer } from "../../lib/mapped.ts";
 import { malloc } from "../../lib/runtime.ts";
 import { UMessage } from "../../lib/umessage.ts";
 import { BlobHeap, type Blob } from "./blobs.ts";
@@ -148,17 +148,20 @@ const OVER = 4;
  * the bytes, decoded through a KeyCache. Like the IPC stubs it is a hand-written iterator,
  * not a generator: it is on every request's path. States: START checks the length, PUT
  * stores the message (page-fault traps until it is stored), CALL takes the kernel call's
- * result, LOAD loads the bytes (page-fault traps likewise).
+ * result, LOAD reads the bytes (in place while the key buffer is mapped, else through a
+ * load: page-fault traps likewise).
  */
 export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
   readonly #ctx: ProcessContext;
   readonly #keyVa: VirAddr;
   readonly #maxLen: number;
-  readonly #msg = new Message();
-  readonly #msgVa: VirAddr;
+  /** The SYS_SAFECOPYFROM request, made once; `start` changes its granter, id and length. */
+  readonly #um: UMessage;
   /** `keyBytes[0..n)` for each length n (made once). */
   readonly #views: Uint8Array[] = [];
   readonly #keys = new KeyCache();
+  /** The key buffer itself, read in place while it is mapped. */
+  readonly #keyMem: MappedBuffer;
   readonly #yield: IteratorYieldResult<Trap>;
   readonly #return: { done: true; value: string | number } = { done: true, value: 0 };
   #state = OVER;
@@ -168,20 +171,21 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
     this.#ctx = ctx;
     this.#keyVa = keyVa;
     this.#maxLen = maxLen;
+    this.#keyMem = new MappedBuffer(ctx.cpu, keyVa, maxLen);
     for (let n = 0; n <= maxLen; n++) this.#views.push(keyBytes.subarray(0, n));
-    this.#msgVa = malloc(ctx, UMessage.SIZE, 64);
-    this.#msg.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
+    this.#um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
+    this.#um.m.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
       granter: NONE,
       gid: 0,
       offset: 0,
       address: keyVa,
       bytes: 0,
     });
-    this.#yield = { done: false, value: { kind: "kcall", msg: this.#msgVa } };
+    this.#yield = { done: false, value: { kind: "kcall", msg: this.#um.va } };
   }
 
   start(caller: Endpoint, gid: number, len: number): this {
-    const v = this.#msg.view;
+    const v = this.#um.m.view;
     v.setInt32(KEY_COPY.granter, caller, true);
     v.setInt32(KEY_COPY.gid, gid, true);
     v.setInt32(KEY_COPY.bytes, len, true);
@@ -202,7 +206,7 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
       this.#state = PUT;
     }
     if (this.#state === PUT) {
-      if (cpu.writeWords(this.#msgVa, this.#msg.words) !== CPU_OK) return this.#fault(true);
+      if (!this.#um.putNow()) return this.#fault(true);
       this.#state = CALL;
       return this.#yield;
     }
@@ -211,10 +215,12 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
       this.#state = LOAD;
     }
     if (this.#state === LOAD) {
+      // DS forces the NUL at the last byte: the key is in the first len - 1.
+      const mapped = this.#keyMem.bytes();
+      if (mapped !== null) return this.#done(this.#keys.decode(mapped, len - 1));
       const bytes = this.#views[len]!;
       if (cpu.read(this.#keyVa, bytes) !== CPU_OK) return this.#fault(false);
-      bytes[len - 1] = 0;
-      return this.#done(this.#keys.decode(bytes));
+      return this.#done(this.#keys.decode(bytes, len - 1));
     }
     return this.#return;
   }
@@ -255,17 +261,18 @@ export class KeyCache {
   #bytes = new Uint8Array(0);
   #key = "";
 
-  decode(bytes: Uint8Array): string {
+  /** The key in `bytes[0..n)` (up to its first NUL). */
+  decode(bytes: Uint8Array, n = bytes.length): string {
     const last = this.#bytes;
     let i = 0;
-    while (i < last.length && bytes[i] === last[i]) i++;
-    if (i === last.length && (i === bytes.length || bytes[i] === 0)) return this.#key;
-    const key = decodeKey(bytes);
+    while (i < last.length && i < n && bytes[i] === last[i]) i++;
+    if (i === last.length && (i === n || bytes[i] === 0)) return this.#key;
     let end = 0;
-    while (end < bytes.length && bytes[end] !== 0) end++;
-    this.#bytes = bytes.slice(0, end);
-    this.#key = key;
-    return key;
+    while (end < n && bytes[end] !== 0) end++;
+    const key = bytes.slice(0, end);
+    this.#bytes = key;
+    this.#key = decodeKey(key);
+    return this.#key;
   }
 }
 
