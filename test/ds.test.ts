@@ -14,7 +14,7 @@ import {
   DSMF_COPY_SNAPSHOT,
   DSMF_MAP_MAPPED,
 } from "../src/include/ds.ts";
-import type { ProcessContext } from "../src/include/trap.ts";
+import type { CpuPort, ProcessContext } from "../src/include/trap.ts";
 import { virAddr } from "../src/include/types.ts";
 import type { Syscall } from "../src/lib/ipc.ts";
 import {
@@ -176,5 +176,59 @@ describe("MINIX test/ds", () => {
       ["key was deleted"],
       [`test_u32: ${ESRCH}`, "key was deleted"],
     ]).toContainEqual(rest);
+  });
+});
+
+const copyingMapWords = (): Uint32Array | null => null;
+
+/** `ctx` with a CPU port that never maps: the library copies every buffer through the port. */
+function copyingCtx(ctx: ProcessContext): ProcessContext {
+  const cpu = ctx.cpu;
+  const port: CpuPort = {
+    read: (va, dst) => cpu.read(va, dst),
+    write: (va, src) => cpu.write(va, src),
+    readWords: (va, dst) => cpu.readWords(va, dst),
+    writeWords: (va, src) => cpu.writeWords(va, src),
+    read32: (va) => cpu.read32(va),
+    write32: (va, v) => cpu.write32(va, v),
+    mapWords: copyingMapWords,
+    tlbGen: 0,
+    get faultAddr() {
+      return cpu.faultAddr;
+    },
+    get faultWrite() {
+      return cpu.faultWrite;
+    },
+  };
+  return { ...ctx, cpu: port };
+}
+
+describe("the DS library's buffers", () => {
+  test("u32 requests give the same answers mapped in place and copied through the CPU port", () => {
+    const runs: Record<string, unknown[]> = { mapped: [], copied: [] };
+    function* script(ctx: ProcessContext, out: unknown[]): Syscall<void> {
+      const key = ctx.cpu.mapWords === copyingMapWords ? "copied" : "mapped";
+      out.push(yield* dsPublishU32(ctx, key, 1));
+      out.push(yield* dsPublishU32(ctx, key, 2));
+      for (let v = 3; v < 6; v++) {
+        out.push(yield* dsPublishU32(ctx, key, v, DSF_OVERWRITE));
+        out.push(yield* dsRetrieveU32(ctx, key));
+      }
+      out.push(yield* dsRetrieveU32(ctx, `${key}.none`));
+      out.push(yield* dsDeleteU32(ctx, key));
+      out.push(yield* dsRetrieveU32(ctx, key));
+    }
+    // The whole program runs on the copying port (the heap is per context).
+    const copied = service("copied", 12, (ctx) => script(ctx, runs.copied!));
+    const m = bootDs([
+      service("mapped", 11, (ctx) => script(ctx, runs.mapped!)),
+      { ...copied, program: (ctx) => copied.program(copyingCtx(ctx)) },
+    ]);
+    settle(m);
+    const value = (value: number) => ({ status: OK, value });
+    const want = [OK, EEXIST, OK, value(3), OK, value(4), OK, value(5)];
+    want.push({ status: ESRCH, value: 0 }, OK, { status: ESRCH, value: 0 });
+    expect(runs.mapped).toEqual(want);
+    expect(runs.copied).toEqual(want);
   });
 });

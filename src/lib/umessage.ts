@@ -44,6 +44,14 @@ export class UMessage {
     return true;
   }
 
+  /**
+   * The buffer's words in memory while it is mapped (MappedBuffer), for loads and stores
+   * without a copy; else null (then `put`/`get`).
+   */
+  inMemory(): Uint32Array | null {
+    return this.#mapped.words();
+  }
+
   /** `get` without `yield*`: true when loaded; false when the load faulted (then `get`). */
   getNow(): boolean {
     const w = this.#mapped.words();

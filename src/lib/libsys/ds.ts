@@ -29,7 +29,13 @@ import {
 } from "../../include/ds.ts";
 import { CPF_MAP, CPF_READ, CPF_WRITE } from "../../include/grant.ts";
 import { SENDREC } from "../../include/ipc.ts";
-import { cString, M_TYPE, type FieldKind, type Layout } from "../../include/message.ts";
+import {
+  clearPayload,
+  cString,
+  M_TYPE,
+  type FieldKind,
+  type Layout,
+} from "../../include/message.ts";
 import { type ProcessContext, type Trap, type TrapResult } from "../../include/trap.ts";
 import type { VirAddr } from "../../include/types.ts";
 import { ipcTrap, sendrec, type Syscall } from "../ipc.ts";
@@ -219,12 +225,13 @@ function numRetrieve(ctx: ProcessContext, key: string, type: DsType): Syscall<Nu
 }
 
 function* numRetrieveSlowly(ctx: ProcessContext, key: string, type: DsType): Syscall<NumValue> {
-  return numValue(yield* numRequestSlowly(ctx, "DS_RETRIEVE", key, type, 0), dsLib(ctx).um.m.view);
+  const status = yield* numRequestSlowly(ctx, "DS_RETRIEVE", key, type, 0);
+  return numValue(status, dsLib(ctx).um.m.view.getUint32(RETRIEVE_VAL, true));
 }
 
-/** The result of a retrieve whose reply is in `reply` (zeros when it failed early). */
-function numValue(status: number, reply: DataView): NumValue {
-  return { status, value: status === OK ? reply.getUint32(RETRIEVE_VAL, true) : 0 };
+/** The result of a retrieve whose reply's `val` is `val` (0 when it failed early). */
+function numValue(status: number, val: number): NumValue {
+  return { status, value: status === OK ? val : 0 };
 }
 
 /** `request` of a NumCall, the general way. */
@@ -253,6 +260,7 @@ const W_KEY_LEN = NUM_REQ.keyLen >>> 2;
 const W_FLAGS = NUM_REQ.flags >>> 2;
 const W_VAL = NUM_REQ.val >>> 2;
 const W_TYPE = M_TYPE >>> 2;
+const W_REPLY_VAL = RETRIEVE_VAL >>> 2;
 
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
@@ -265,7 +273,7 @@ const W_TYPE = M_TYPE >>> 2;
  */
 class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
   readonly #ctx: ProcessContext;
-  readonly #result: (status: number, reply: DataView) => R;
+  readonly #result: (status: number, val: number) => R;
   #state = Q_IDLE;
   #s: DsLib | null = null;
   #call: NumCall = "DS_PUBLISH";
@@ -279,10 +287,10 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
   /** The final result record, reused (`yield*` reads it at once). */
   readonly #return: { done: true; value: R };
 
-  constructor(ctx: ProcessContext, result: (status: number, reply: DataView) => R) {
+  constructor(ctx: ProcessContext, result: (status: number, val: number) => R) {
     this.#ctx = ctx;
     this.#result = result;
-    this.#return = { done: true, value: result(EINVAL, new DataView(new ArrayBuffer(64))) };
+    this.#return = { done: true, value: result(EINVAL, 0) };
   }
 
   /**
@@ -299,14 +307,6 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     this.#key = key;
     this.#flags = flags;
     this.#val = val;
-    // The message as words (host order is the machine's little-endian order).
-    const w = s.um.m.words;
-    s.um.m.clearPayload();
-    w[W_TYPE] = call === "DS_PUBLISH" ? DS_CALL_NR.DS_PUBLISH : DS_CALL_NR.DS_RETRIEVE;
-    w[W_KEY_GRANT] = s.keyGrant;
-    w[W_KEY_LEN] = s.lastKeyLen;
-    w[W_FLAGS] = flags;
-    w[W_VAL] = val;
     this.#trap.srcDst = s.ep;
     this.#trap.msg = s.um.va;
     this.#state = Q_PUT;
@@ -316,7 +316,14 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
   next(r?: TrapResult): IteratorResult<Trap, R> {
     const s = this.#s!;
     if (this.#state === Q_PUT) {
-      if (!s.um.putNow()) return this.#fault(true);
+      // Straight into the buffer while it is mapped, else into the local copy and stored.
+      const mem = s.um.inMemory();
+      if (mem !== null) {
+        this.#write(mem);
+      } else {
+        this.#write(s.um.m.words);
+        if (!s.um.putNow()) return this.#fault(true);
+      }
       this.#state = Q_SENT;
       return this.#sendrec;
     }
@@ -330,15 +337,20 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
       this.#state = Q_GET;
     }
     if (this.#state === Q_GET) {
-      if (!s.um.getNow()) return this.#fault(false);
-      return this.#finish(this.#status === OK ? s.um.m.type : this.#status);
+      let reply = s.um.inMemory();
+      if (reply === null) {
+        if (!s.um.getNow()) return this.#fault(false);
+        reply = s.um.m.words;
+      }
+      const status = this.#status === OK ? reply[W_TYPE]! | 0 : this.#status;
+      return this.#finish(status, reply[W_REPLY_VAL]!);
     }
     if (this.#state === Q_SLOW) {
       const res = this.#slow!.next(r ?? 0);
       if (res.done !== true) return { done: false, value: res.value };
-      return this.#finish(res.value);
+      return this.#finish(res.value, s.um.m.words[W_REPLY_VAL]!);
     }
-    return this.#finish(EINVAL);
+    return this.#finish(EINVAL, 0);
   }
 
   return(value: R): IteratorResult<Trap, R> {
@@ -359,8 +371,19 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
   }
 
-  #finish(status: number): IteratorResult<Trap, R> {
-    this.#return.value = this.#result(status, this.#s!.um.m.view);
+  /** The request's 16 words into `w` (host order is the machine's little-endian order). */
+  #write(w: Uint32Array): void {
+    const s = this.#s!;
+    w[W_TYPE] = this.#call === "DS_PUBLISH" ? DS_CALL_NR.DS_PUBLISH : DS_CALL_NR.DS_RETRIEVE;
+    clearPayload(w);
+    w[W_KEY_GRANT] = s.keyGrant;
+    w[W_KEY_LEN] = s.lastKeyLen;
+    w[W_FLAGS] = this.#flags;
+    w[W_VAL] = this.#val;
+  }
+
+  #finish(status: number, val: number): IteratorResult<Trap, R> {
+    this.#return.value = this.#result(status, val);
     this.#reset();
     return this.#return;
   }
