@@ -235,14 +235,26 @@ describe("TLB", () => {
       f();
       gens.push(mmu.generation - g);
     };
-    step(() => mmu.translate(PD, 0x5000, false, true)); // walk
+    step(() => mmu.translate(PD, 0x5000, false, true)); // walk into an empty entry
     step(() => mmu.translate(PD, 0x5004, false, true)); // hit
     step(() => mmu.translate(PD, 0x5000, true, true)); // fault from a cached entry
-    step(() => mmu.translate(PD, 0x5000, false, true)); // walk again
+    step(() => mmu.translate(PD, 0x5000, false, true)); // walk into the dropped entry
+    step(() => mmu.translate(PD, 0x6000, false, true)); // not present: nothing cached
     step(() => mmu.invlpg(PD, 0x5000));
     step(() => mmu.flushTlb(PD));
     step(() => mmu.flushTlb());
-    expect(gens.map((d) => d > 0)).toEqual([true, false, true, true, true, true, true]);
+    expect(gens.map((d) => d > 0)).toEqual([false, false, true, false, false, true, true, true]);
+    // A page's walk re-walked for D drops its entry; a conflicting page evicts it.
+    const tiny = new Mmu(mem, { tlbEntries: 1 });
+    map4k(PD, PT, 0x5000, 0x7000, URW);
+    map4k(PD, PT, 0x6000, 0x8000, URW);
+    const g0 = tiny.generation;
+    tiny.translate(PD, 0x5000, false, true);
+    const g1 = tiny.generation;
+    tiny.translate(PD, 0x5000, true, true);
+    const g2 = tiny.generation;
+    tiny.translate(PD, 0x6000, false, true);
+    expect([g1 === g0, g2 > g1, tiny.generation > g2]).toEqual([true, true, true]);
   });
 
   it("keeps address spaces apart", () => {

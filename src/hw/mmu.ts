@@ -79,7 +79,7 @@ export class Mmu {
 
   /**
    * Changes whenever a cached translation may have been dropped or replaced: on every flush,
-   * `invlpg`, walk, and fault raised from a cached entry. A translation taken while it stays
+   * `invlpg`, eviction, re-walk of a cached page, and fault raised from a cached entry. A translation taken while it stays
    * the same is exactly as valid as the TLB entry it came from (see `CpuPort.mapWords`).
    */
   get generation(): number {
@@ -137,9 +137,11 @@ export class Mmu {
     const mem = this.#mem;
     const tlb = this.#tlb;
     const vpn = va >>> 12;
-    this.#generation++;
     // A fault drops any cached translation of this page; success overwrites it.
-    if (tlb[b] === vpn && tlb[b + 1] === cr3) tlb[b] = INVALID_VPN;
+    if (tlb[b] === vpn && tlb[b + 1] === cr3) {
+      tlb[b] = INVALID_VPN;
+      this.#generation++;
+    }
     const pdeAddr = (((cr3 & PTE_FRAME_MASK) >>> 0) + (va >>> 22) * 4) as PhysAddr;
     const pde = mem.read32(pdeAddr);
     if ((pde & PTE_P) === 0) return FAULT_NOT_PRESENT;
@@ -170,6 +172,7 @@ export class Mmu {
       flags = (updPte & ~PTE_RW & ~PTE_US) | (both & (PTE_RW | PTE_US));
     }
 
+    if (tlb[b] !== INVALID_VPN) this.#generation++; // another page's entry is evicted
     tlb[b] = vpn;
     tlb[b + 1] = cr3;
     tlb[b + 2] =

@@ -84,9 +84,10 @@ export interface CpuPort {
    * for loads and stores: a view of the memory itself, as a TLB entry gives the CPU, for the
    * library's message and key buffers (see lib/mapped.ts). Valid while `tlbGen` is unchanged.
    * Null when the words cannot be mapped writable now (not present, read-only): then the
-   * copying calls, which fault and are retried, reach them.
+   * copying calls, which fault and are retried, reach them. `last`, an earlier answer for the
+   * same words, is returned again when they are still at the same place (no allocation).
    */
-  mapWords(va: VirAddr, n: number): Uint32Array | null;
+  mapWords(va: VirAddr, n: number, last?: Uint32Array | null): Uint32Array | null;
   /** Changes whenever a mapping from `mapWords` may have gone stale (any TLB change). */
   readonly tlbGen: number;
   readonly faultAddr: VirAddr;

@@ -94,7 +94,7 @@ export class UserCpuPort implements CpuPort {
     return CPU_OK;
   }
 
-  mapWords(va: VirAddr, n: number): Uint32Array | null {
+  mapWords(va: VirAddr, n: number, last: Uint32Array | null = null): Uint32Array | null {
     const cr3 = this.#p.cr3;
     if (va >>> 0 !== va || (va & 3) !== 0 || !Number.isInteger(n) || n < 1 || cr3 === 0) {
       return null;
@@ -102,7 +102,11 @@ export class UserCpuPort implements CpuPort {
     if ((va & 0xfff) + 4 * n > 0x1000) return null;
     const pa = this.#mmu.translate(cr3, va, true, true);
     if (pa < 0) return null;
-    return this.#m32.subarray(pa >>> 2, (pa >>> 2) + n);
+    const m32 = this.#m32;
+    if (last !== null && last.buffer === m32.buffer && last.byteOffset === pa) {
+      if (last.length === n) return last;
+    }
+    return m32.subarray(pa >>> 2, (pa >>> 2) + n);
   }
 
   get tlbGen(): number {

@@ -37,9 +37,11 @@ export class MappedBuffer {
 
   #map(): void {
     const cpu = this.#cpu;
-    const w = cpu.mapWords(this.#va, this.#n);
-    this.#words = w;
-    this.#bytes = w === null ? null : new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+    const w = cpu.mapWords(this.#va, this.#n, this.#words);
+    if (w !== this.#words) {
+      this.#words = w;
+      this.#bytes = w === null ? null : new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+    }
     // Read after mapping: the translation itself may have changed the TLB.
     this.#tlbGen = cpu.tlbGen;
   }
