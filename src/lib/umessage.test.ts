@@ -67,7 +67,7 @@ describe("CpuPort.mapWords", () => {
       out.push(w[1] === 7);
       const gen = cpu.tlbGen;
       cpu.read32(a);
-      out.push(cpu.tlbGen === gen);
+      out.push(cpu.tlbGen === gen, cpu.mapWords(a, 16, w) === w);
       // A whole page maps; unaligned, across a page, empty, not present: no mapping.
       out.push(cpu.mapWords(virAddr(DATA_BASE), PAGE_SIZE / 4)?.length);
       out.push(
@@ -79,14 +79,30 @@ describe("CpuPort.mapWords", () => {
       // VM moves the page: the generation changes and a new mapping reaches the new frame.
       remap();
       out.push(cpu.tlbGen !== gen);
-      const moved = cpu.mapWords(a, 16)!;
+      const moved = cpu.mapWords(a, 16, w)!;
+      out.push(moved !== w);
       moved[3] = 0x5678;
       out.push(cpu.read32(virAddr(a + 12)) === 0x5678, w[3] === 0x1234);
       // A read-only page cannot be mapped (the words are for loads and stores).
       remap(I386_VM_PRESENT | I386_VM_USER);
       out.push(cpu.mapWords(a, 16));
     });
-    expect(out).toEqual([true, true, true, 1024, null, null, null, null, true, true, true, null]);
+    expect(out).toEqual([
+      true,
+      true,
+      true,
+      true,
+      1024,
+      null,
+      null,
+      null,
+      null,
+      true,
+      true,
+      true,
+      true,
+      null,
+    ]);
   });
 });
 
