@@ -79,8 +79,9 @@ export class Mmu {
 
   /**
    * Changes whenever a cached translation may have been dropped or replaced: on every flush,
-   * `invlpg`, eviction, re-walk of a cached page, and fault raised from a cached entry. A translation taken while it stays
-   * the same is exactly as valid as the TLB entry it came from (see `CpuPort.mapWords`).
+   * `invlpg`, eviction, re-walk of a cached page, and fault raised from a cached entry. A
+   * translation taken while it stays the same is exactly as valid as the TLB entry it came
+   * from (see `CpuPort.mapWords`).
    */
   get generation(): number {
     return this.#generation;

@@ -264,8 +264,9 @@ const W_REPLY_VAL = RETRIEVE_VAL >>> 2;
 
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
- * made for DS's endpoint: only the message to store, the SENDREC and the reply to load; the
- * call's result is made from the status and the reply by `result`. A hand-written iterator
+ * made for DS's endpoint: only the message to store, the SENDREC and the reply to load (in
+ * place while the message buffer is mapped); the call's result is made from the status and
+ * the reply's `val` by `result`. A hand-written iterator
  * like the IPC stubs (one per process and result kind, reused; idle between calls) rather
  * than a generator, as it is on every such request's path. A store or load that faults
  * yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
@@ -371,7 +372,7 @@ class QuickRequest<R> implements Generator<Trap, R, TrapResult> {
     return { done: false, value: { kind: "pagefault", addr: this.#ctx.cpu.faultAddr, write } };
   }
 
-  /** The request's 16 words into `w` (host order is the machine's little-endian order). */
+  /** The request (type and payload) into the message words `w` (host order = little-endian). */
   #write(w: Uint32Array): void {
     const s = this.#s!;
     w[W_TYPE] = this.#call === "DS_PUBLISH" ? DS_CALL_NR.DS_PUBLISH : DS_CALL_NR.DS_RETRIEVE;
