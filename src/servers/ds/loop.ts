@@ -66,21 +66,19 @@ const DISPATCH = 2;
 const KEY = 3;
 /** The key is read: run the handler. */
 const HANDLE = 4;
-/** A handler's generator is running; `r` is its trap's result. */
-const HANDLING = 5;
 /** The answer is in `#answer`: journal, then write it into the message. */
-const ANSWERED = 6;
-const WRITE = 7;
+const ANSWERED = 5;
+const WRITE = 6;
 /** The reply message is written: store it. */
-const REPLY = 8;
+const REPLY = 7;
 /** Yield the SENDNB. */
-const SEND = 9;
+const SEND = 8;
 /** `r` is SENDNB's result (ignored): wake and free, then receive again. */
-const SENT = 10;
+const SENT = 9;
 /** A generator (`#slow`) is running; when it returns, the loop goes to `#after`. */
-const SLOW = 11;
+const SLOW = 10;
 /** DS is starting (`#boot`); it serves requests once that returns a server. */
-const BOOT = 12;
+const BOOT = 11;
 
 /**
  * The program of DS: runs `boot` (start through SEF; null when DS cannot start, and the
@@ -100,7 +98,6 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
   #call: Served | null = null;
   #key = "";
   #answer: DsAnswer<DsCallName> | null = null;
-  #handling: Syscall<DsAnswer<DsCallName>> | null = null;
   #reading: KeyRead | null = null;
   #slow: Syscall<unknown> | null = null;
   #after = RECEIVE_NEXT;
@@ -169,7 +166,6 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
           } else if (call.key) {
             this.#reading = ds.readKey(this.#caller, call.req.keyGrant, call.req.keyLen);
             this.#state = KEY;
-            r = OK; // a fresh iterator ignores its first argument
           } else {
             this.#key = "";
             this.#state = HANDLE;
@@ -192,21 +188,11 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
           const call = this.#call!;
           const out = call.handle(ds, this.#caller, call.req, this.#key);
           if (isSyscall(out)) {
-            this.#handling = out;
-            this.#state = HANDLING;
-            r = OK; // a fresh iterator ignores its first argument
+            this.#runSlow(this.#answerOf(out), ANSWERED);
           } else {
             this.#answer = out;
             this.#state = ANSWERED;
           }
-          break;
-        }
-        case HANDLING: {
-          const step = this.#handling!.next(r);
-          if (step.done !== true) return step;
-          this.#handling = null;
-          this.#answer = step.value;
-          this.#state = ANSWERED;
           break;
         }
         case ANSWERED:
@@ -247,6 +233,11 @@ export class DsLoop implements Generator<Trap, number, TrapResult> {
         }
       }
     }
+  }
+
+  /** A handler that traps, run as a slow step: its answer goes to `#answer`. */
+  *#answerOf(handler: Syscall<DsAnswer<DsCallName>>): Syscall<void> {
+    this.#answer = yield* handler;
   }
 
   /** Runs `gen` to its end (its first step at once), then goes on at `after`. */
