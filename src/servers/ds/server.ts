@@ -157,8 +157,8 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
   readonly #maxLen: number;
   /** The SYS_SAFECOPYFROM request, made once; `start` changes its granter, id and length. */
   readonly #um: UMessage;
-  /** `keyBytes[0..n)` for each length n (made once). */
-  readonly #views: Uint8Array[] = [];
+  /** Where the key is loaded when its buffer is not mapped. */
+  readonly #keyBytes: Uint8Array;
   readonly #keys = new KeyCache();
   /** The key buffer itself, read in place while it is mapped. */
   readonly #keyMem: MappedBuffer;
@@ -172,7 +172,7 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
     this.#keyVa = keyVa;
     this.#maxLen = maxLen;
     this.#keyMem = new MappedBuffer(ctx.cpu, keyVa, maxLen);
-    for (let n = 0; n <= maxLen; n++) this.#views.push(keyBytes.subarray(0, n));
+    this.#keyBytes = keyBytes;
     this.#um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
     this.#um.m.set(KERNEL_CALL + KCALL_NR.SYS_SAFECOPYFROM, KCALLS.SYS_SAFECOPYFROM.req, {
       granter: NONE,
@@ -218,7 +218,7 @@ export class KeyRead implements Iterator<Trap, string | number, TrapResult> {
       // DS forces the NUL at the last byte: the key is in the first len - 1.
       const mapped = this.#keyMem.bytes();
       if (mapped !== null) return this.#done(this.#keys.decode(mapped, len - 1));
-      const bytes = this.#views[len]!;
+      const bytes = this.#keyBytes.subarray(0, len);
       if (cpu.read(this.#keyVa, bytes) !== CPU_OK) return this.#fault(false);
       return this.#done(this.#keys.decode(bytes, len - 1));
     }
