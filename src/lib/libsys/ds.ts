@@ -265,8 +265,8 @@ const W_REPLY_VAL = RETRIEVE_VAL >>> 2;
 /**
  * `request` of a NumCall when the key is the one in the key buffer and the key grant was
  * made for DS's endpoint: only the message to store, the SENDREC and the reply to load (in
- * place while the message buffer is mapped); the call's result is made from the status and
- * the reply's `val` by `result`. A hand-written iterator
+ * place while the message buffer is mapped, so `um.m` — `replyOf` — need not hold it); the
+ * call's result is made from the status and the reply's `val` by `result`. A hand-written iterator
  * like the IPC stubs (one per process and result kind, reused; idle between calls) rather
  * than a generator, as it is on every such request's path. A store or load that faults
  * yields page-fault traps and is retried. When DS cannot be reached (EDEADSRCDST,
