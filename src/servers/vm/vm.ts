@@ -503,13 +503,7 @@ export class Vm implements FrameSource {
     if (frame < 0) return L_ENOMEM;
     this.zeroFrame(frame);
     const writable = (region.flags & L_VR_WRITABLE) !== 0;
-    const r = vmp.pt.writeMap(page, frame, PAGE, L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0));
-    if (r !== L_OK) {
-      this.freeFrame(frame);
-      return r;
-    }
-    this.ref(frame);
-    return L_OK;
+    return this.mapFresh(vmp.pt, page, frame, L_I386_VM_USER | (writable ? L_I386_VM_WRITE : 0));
   }
 
   /** Makes every page of [addr, addr+len) present (MEMREQ for a kernel copy). */
