@@ -13,14 +13,12 @@ import { virAddr } from "../include/types.ts";
 import { receive, type Syscall } from "../lib/ipc.ts";
 import { cpfGrantDirect } from "../lib/libsys/safecopies.ts";
 import { sysSafecopyFrom } from "../lib/libsys/sys_safecopy.ts";
-import { store } from "../lib/mem.ts";
 import { malloc } from "../lib/runtime.ts";
 import type { Workload } from "./measure.ts";
-import { commitRam, countedOps, type Progress } from "./workloads.ts";
+import { commitRam, countedOps, PAGE, touch, type Progress } from "./workloads.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-export const PAGE = 4096;
 
 /** The sizes of the published figures, by name suffix. */
 export const SAFECOPY_SIZES = {
@@ -70,13 +68,6 @@ export interface GrantSetup {
 
 /** What the requestor repeats, given the grant, its buffer and the source offset: a status. */
 export type GrantRequest = (ctx: ProcessContext, gid: number, dst: number, src: number) => Syscall;
-
-const ONE = Uint8Array.of(1);
-
-/** Stores one byte in each page of the `bytes` at page-aligned `va`. */
-export function* touch(ctx: ProcessContext, va: number, bytes: number): Syscall<void> {
-  for (let a = 0; a < bytes; a += PAGE) yield* store(ctx, virAddr(va + a), ONE);
-}
 
 /**
  * A grantor grants a page-aligned buffer (with `s.access`) and waits; the requestor

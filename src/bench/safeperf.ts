@@ -21,7 +21,8 @@ import type { Syscall } from "../lib/ipc.ts";
 import { sysSafecopyFrom } from "../lib/libsys/sys_safecopy.ts";
 import { sysSafemap, sysSafeunmap } from "../lib/libsys/sys_safemap.ts";
 import type { Workload } from "./measure.ts";
-import { GRANTOR_SLOT, grantPair, PAGE, touch } from "./safecopy.ts";
+import { GRANTOR_SLOT, grantPair } from "./safecopy.ts";
+import { PAGE, touch } from "./workloads.ts";
 
 const ACCESS = CPF_READ | CPF_WRITE | CPF_MAP;
 

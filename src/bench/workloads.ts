@@ -93,6 +93,14 @@ export function countedOps(
   };
 }
 
+export const PAGE = 4096;
+const ONE = Uint8Array.of(1);
+
+/** Stores one byte in each page of the `bytes` at page-aligned `va`. */
+export function* touch(ctx: ProcessContext, va: number, bytes: number): Syscall<void> {
+  for (let a = 0; a < bytes; a += PAGE) yield* store(ctx, virAddr(va + a), ONE);
+}
+
 const SERVER_SLOT = 11;
 const CLIENT_SLOT = 12;
 
@@ -205,7 +213,6 @@ export function notifyDelivery(): Workload {
 const TOUCHER_SLOT = 11;
 /** Data pages of the faulting process: a quarter of the 64 MiB machine's frames. */
 const TOUCH_PAGES = 4096;
-const PAGE = 4096;
 
 /** A machine whose process touches fresh pages; `touched` counts the stores that completed. */
 interface Toucher {
@@ -337,10 +344,7 @@ function bootCowWriter(): CowWriter {
   }
   function* parent(ctx: ProcessContext): Syscall {
     const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-    const one = Uint8Array.of(1);
-    for (let i = 0; i < COW_PAGES; i++) {
-      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), one);
-    }
+    yield* touch(ctx, ctx.heapBase, COW_PAGES * PAGE);
     const e = yield* setForkEntry(child);
     const r = e === OK ? yield* askFork(um) : e;
     if (r !== OK) {
@@ -410,10 +414,7 @@ export function vmForkExit(): Workload {
   }
   function* parent(ctx: ProcessContext): Syscall {
     const um = new UMessage(ctx, malloc(ctx, UMessage.SIZE, 64));
-    const one = Uint8Array.of(1);
-    for (let i = 0; i < FORK_EXIT_PAGES; i++) {
-      yield* store(ctx, virAddr(ctx.heapBase + i * PAGE), one);
-    }
+    yield* touch(ctx, ctx.heapBase, FORK_EXIT_PAGES * PAGE);
     const e = yield* setForkEntry(child);
     if (e !== OK) {
       state.error = e;
