@@ -170,10 +170,10 @@ describe("DS survives its own crash", () => {
     const subLog: string[] = [];
     const lazyLog: string[] = [];
     let dsKilled = false;
+    const bytes = new TextEncoder().encode("kept across a restart");
     const publisher = service("pub", 11, function* (ctx) {
       yield* sleep(ctx, 30); // let both subscribers subscribe
       const mem = malloc(ctx, 64, 8);
-      const bytes = new TextEncoder().encode("kept across a restart");
       yield* store(ctx, mem, bytes);
       steps.push(["publish a", yield* dsPublishU32(ctx, "state.a", 7), OK]);
       steps.push(["publish s", yield* dsPublishStr(ctx, "state.s", "hello"), OK]);
@@ -242,9 +242,15 @@ describe("DS survives its own crash", () => {
     runUntil(m, () => lazyLog.includes("done"), 10_000_000);
     expect(m.halted).toBeNull();
     expectSteps(steps, 10);
-    expect(m.console).toMatch(/restarted ds: endpoint 6 -> \d+/);
+    const newDs = Number(/restarted ds: endpoint 6 -> (\d+)/.exec(m.console)?.[1]);
     expect(m.console).toMatch(/ds: restored \d+ entries and 2 subscriptions/);
     expect(subLog).toEqual(["subscribe 0", "before: state.a = 7", "after: state.a = 8"]);
+    // The inspector follows DS to its new endpoint: the restored store and the later change.
+    const ds = m.snapshot().ds!;
+    const entry = (key: string) => ds.entries.find((e) => e.key === key);
+    expect(entry("ds")).toMatchObject({ type: "label", owner: "rs", value: newDs });
+    expect(entry("state.m")).toMatchObject({ type: "mem", owner: "pub", length: bytes.length });
+    expect(entry("state.a")).toMatchObject({ type: "u32", owner: "pub", value: 8 });
     // Changes the lazy subscriber never checked before the crash are still pending, lowest
     // entry first, each once.
     expect(lazyLog).toEqual(["subscribe 0", "state.a", "state.s", "done"]);
