@@ -179,10 +179,17 @@ describe("MINIX test/ds", () => {
   });
 });
 
-const copyingMapWords = (): Uint32Array | null => null;
+/** How often a process's library asked to map a buffer, and how often it got a view. */
+interface MapCount {
+  asked: number;
+  mapped: number;
+}
 
-/** `ctx` with a CPU port that never maps: the library copies every buffer through the port. */
-function copyingCtx(ctx: ProcessContext): ProcessContext {
+/**
+ * `ctx` with a CPU port that counts `mapWords` into `count`; with `copy`, it never maps, so
+ * the library copies every buffer through the port.
+ */
+function countingCtx(ctx: ProcessContext, count: MapCount, copy: boolean): ProcessContext {
   const cpu = ctx.cpu;
   const port: CpuPort = {
     read: (va, dst) => cpu.read(va, dst),
@@ -191,8 +198,15 @@ function copyingCtx(ctx: ProcessContext): ProcessContext {
     writeWords: (va, src) => cpu.writeWords(va, src),
     read32: (va) => cpu.read32(va),
     write32: (va, v) => cpu.write32(va, v),
-    mapWords: copyingMapWords,
-    tlbGen: 0,
+    mapWords: (va, n, last) => {
+      count.asked++;
+      const w = copy ? null : cpu.mapWords(va, n, last);
+      if (w !== null) count.mapped++;
+      return w;
+    },
+    get tlbGen() {
+      return cpu.tlbGen;
+    },
     get faultAddr() {
       return cpu.faultAddr;
     },
@@ -205,9 +219,10 @@ function copyingCtx(ctx: ProcessContext): ProcessContext {
 
 describe("the DS library's buffers", () => {
   test("u32 requests give the same answers mapped in place and copied through the CPU port", () => {
-    const runs: Record<string, unknown[]> = { mapped: [], copied: [] };
-    function* script(ctx: ProcessContext, out: unknown[]): Syscall<void> {
-      const key = ctx.cpu.mapWords === copyingMapWords ? "copied" : "mapped";
+    const runs = { mapped: [] as unknown[], copied: [] as unknown[] };
+    const maps = { mapped: { asked: 0, mapped: 0 }, copied: { asked: 0, mapped: 0 } };
+    function* script(ctx: ProcessContext, key: "mapped" | "copied"): Syscall<void> {
+      const out = runs[key];
       out.push(yield* dsPublishU32(ctx, key, 1));
       out.push(yield* dsPublishU32(ctx, key, 2));
       for (let v = 3; v < 6; v++) {
@@ -218,17 +233,24 @@ describe("the DS library's buffers", () => {
       out.push(yield* dsDeleteU32(ctx, key));
       out.push(yield* dsRetrieveU32(ctx, key));
     }
-    // The whole program runs on the copying port (the heap is per context).
-    const copied = service("copied", 12, (ctx) => script(ctx, runs.copied!));
-    const m = bootDs([
-      service("mapped", 11, (ctx) => script(ctx, runs.mapped!)),
-      { ...copied, program: (ctx) => copied.program(copyingCtx(ctx)) },
-    ]);
+    // Each whole program runs on its counting port (the heap is per context).
+    const entry = (key: "mapped" | "copied", slot: number) => {
+      const e = service(key, slot, (ctx) => script(ctx, key));
+      return {
+        ...e,
+        program: (ctx: ProcessContext) => e.program(countingCtx(ctx, maps[key], key === "copied")),
+      };
+    };
+    const m = bootDs([entry("mapped", 11), entry("copied", 12)]);
     settle(m);
     const value = (value: number) => ({ status: OK, value });
     const want = [OK, EEXIST, OK, value(3), OK, value(4), OK, value(5)];
     want.push({ status: ESRCH, value: 0 }, OK, { status: ESRCH, value: 0 });
     expect(runs.mapped).toEqual(want);
     expect(runs.copied).toEqual(want);
+    // Both paths were taken: one library worked in mapped buffers, the other never got one.
+    expect(maps.mapped.mapped).toBeGreaterThan(0);
+    expect(maps.copied.asked).toBeGreaterThan(0);
+    expect(maps.copied.mapped).toBe(0);
   });
 });
