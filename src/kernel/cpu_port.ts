@@ -103,9 +103,7 @@ export class UserCpuPort implements CpuPort {
     const pa = this.#mmu.translate(cr3, va, true, true);
     if (pa < 0) return null;
     const m32 = this.#m32;
-    if (last !== null && last.buffer === m32.buffer && last.byteOffset === pa) {
-      if (last.length === n) return last;
-    }
+    if (last?.byteOffset === pa && last.length === n && last.buffer === m32.buffer) return last;
     return m32.subarray(pa >>> 2, (pa >>> 2) + n);
   }
 

@@ -16,9 +16,10 @@
  * Effect:  the process gets a fresh generator of the program, with a new context (same data
  *          area, the new arguments), and its name. Its trap record, fork entry, signal entry
  *          and frames and return register are reset, a message not yet copied out or a kernel
- *          call to resume are dropped. If it was blocked RECEIVING (its SENDREC to PM) it is released from that
- *          receive without a reply, as in MINIX: the exec'd process simply starts anew. Other
- *          flags (NO_PRIV, signals, VMINHIBIT) stay. A process that execs itself gets no reply.
+ *          call to resume are dropped. If it was blocked RECEIVING (its SENDREC to PM) it is
+ *          released from that receive without a reply, as in MINIX: the exec'd process simply
+ *          starts anew. Other flags (NO_PRIV, signals, VMINHIBIT) stay. A process that execs
+ *          itself gets no reply.
  *          Its safemap records, as grantee or grantor, are dropped (mapinfo.ts).
  * MINIX:   minix/kernel/system/do_exec.c (MINIX-SPEC §3.7; no stack or entry point here).
  */

@@ -194,8 +194,8 @@ describe("SYS_VMCTL", () => {
         yield* poke(ctx, virAddr(DATA_BASE + 3 * PAGE_SIZE), marker);
         const bad = [own + 4, m.hw.mem.size];
         for (const v of bad) results.push((yield* sysVmctl(ctx, C1, VMCTL_SETADDRSPACE, v)).status);
-        results.push((yield* sysVmctl(ctx, C1, VMCTL_I386_SETCR3, own + 4)).status);
         // The older name does the same.
+        results.push((yield* sysVmctl(ctx, C1, VMCTL_I386_SETCR3, own + 4)).status);
         results.push((yield* sysVmctl(ctx, C1, VMCTL_I386_SETCR3, own)).status);
         results.push(yield* notify(C1));
       }),
