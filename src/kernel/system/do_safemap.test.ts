@@ -27,6 +27,23 @@ const G = 11 as Endpoint;
 const R = 12 as Endpoint;
 const BYTES = 2 * PAGE_SIZE;
 
+type Program = (ctx: ProcessContext) => Syscall;
+
+/** Boots the stand-in VM, the grantor G and the requestor R; `ref.m` is the machine. */
+function bootTrio(
+  vm: Program,
+  grantor: Program,
+  requestor: Program,
+  ref: { m?: Machine },
+): Machine {
+  ref.m = bootImage([
+    { name: "vm", slot: VM_PROC_NR, priority: 1, program: vm },
+    { name: "grantor", slot: G, priority: 2, program: grantor },
+    { name: "requestor", slot: R, priority: 3, program: requestor },
+  ]);
+  return ref.m;
+}
+
 /**
  * The kernel side of safemap against a stand-in VM that answers each memory request as told:
  * what MEMREQ_GET reports for map requests, that the caller learns VM's result, that a failed
@@ -86,12 +103,7 @@ describe("SYS_SAFEMAP / SYS_SAFEREVMAP with a stand-in VM", () => {
       yield* send(G, box);
       return 0;
     }
-    const m = bootImage([
-      { name: "vm", slot: VM_PROC_NR, priority: 1, program: vm },
-      { name: "grantor", slot: G, priority: 2, program: grantor },
-      { name: "requestor", slot: R, priority: 3, program: requestor },
-    ]);
-    ref.m = m;
+    const m = bootTrio(vm, grantor, requestor, ref);
     settle(m);
     const smap = { type: VMPTYPE_SMAP, target: R, addr: bufs.r, length: BYTES };
     const src = { requestor: R, ep2: G, addr2: bufs.g };
@@ -158,12 +170,7 @@ describe("SYS_SAFEMAP / SYS_SAFEREVMAP with a stand-in VM", () => {
       log.after = 1; // runs again once G is gone
       return 0;
     }
-    const m = bootImage([
-      { name: "vm", slot: VM_PROC_NR, priority: 1, program: vm },
-      { name: "grantor", slot: G, priority: 2, program: grantor },
-      { name: "requestor", slot: R, priority: 3, program: requestor },
-    ]);
-    ref.m = m;
+    const m = bootTrio(vm, grantor, requestor, ref);
     runChecked(m);
     expect(log).toEqual({
       map: OK,
